@@ -1,0 +1,72 @@
+/**
+ * @csq/core: the CSQ math (spec sections 1 to 4). No layers, no training loop, no backend.
+ */
+
+export {
+  assertActBits,
+  clipAndQuantize,
+  clipModeFor,
+  MAX_ACT_BITS,
+  PACT_ALPHA_INIT,
+  pactClip,
+  quantizeActivation,
+  relu6Clip,
+} from './activation.js';
+export {
+  type BitPlanes,
+  bitPlaneWeights,
+  exactWeight,
+  heaviside,
+  initBitPlaneLogits,
+  initBitPlanes,
+  initMask,
+  maxAbs,
+  maxCode,
+  quantizeUniform,
+  roundHalfEven,
+  sigmoid,
+  softWeight,
+  type WeightArgs,
+} from './bits.js';
+export {
+  BUDGET_MODES,
+  type BudgetLayer,
+  type BudgetMode,
+  type BudgetStats,
+  bopsActBits,
+  budgetStats,
+  convMacs,
+  denseMacs,
+  penaltyWeights,
+} from './budget.js';
+export {
+  codesToWeights,
+  decodeLayerCodes,
+  type EncodedCodes,
+  encodeLayerCodes,
+  exactCodes,
+  indexWidth,
+  type LayerCodes,
+  MAX_PACK_WIDTH,
+  packBits,
+  packedByteLength,
+  unpackBits,
+} from './codes.js';
+export { assertBits, assertFinite, CsqError, MAX_BITS } from './errors.js';
+export {
+  betaForEpoch,
+  betaForRoundEpoch,
+  FINAL_TEMP,
+  isTicketPhase,
+  resetMaskForRound,
+  selectedBits,
+  selectedPositions,
+} from './schedule.js';
+export {
+  assertGradientsRegistered,
+  budgetPenaltyTensor,
+  exactWeightTensor,
+  quantizeBiasTensor,
+  softWeightTensor,
+  type WeightTensors,
+} from './tensor.js';

@@ -1,0 +1,99 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PACKAGES } from './packages.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const packagesDir = resolve(here, '../..');
+const work = mkdtempSync(join(tmpdir(), 'csq-pack-'));
+const tarballs = new Map<string, string>();
+
+function run(cmd: string, args: string[], cwd: string): string {
+  return execFileSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 300_000,
+  });
+}
+
+function manifest(dir: string): Record<string, unknown> & {
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+} {
+  return JSON.parse(readFileSync(join(packagesDir, dir, 'package.json'), 'utf8'));
+}
+
+beforeAll(() => {
+  for (const pkg of PACKAGES) {
+    const dest = join(work, 'tarballs');
+    run('pnpm', ['pack', '--pack-destination', dest], join(packagesDir, pkg.dir));
+    const prefix = pkg.name.replace('@', '').replace('/', '-');
+    const file = readdirSync(dest).find((f) => f.startsWith(`${prefix}-`) && f.endsWith('.tgz'));
+    if (!file) throw new Error(`pnpm pack made no tarball for ${pkg.name} (run pnpm build first)`);
+    tarballs.set(pkg.name, join(dest, file));
+  }
+}, 300_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe.each(PACKAGES)('$name as a published package', (pkg) => {
+  it('passes publint', async () => {
+    const { publint } = await import('publint');
+    const { messages } = await publint({
+      pkgDir: join(packagesDir, pkg.dir),
+      level: 'error',
+      strict: true,
+      pack: 'pnpm',
+    });
+    expect(messages.filter((m) => m.type === 'error')).toEqual([]);
+  });
+
+  it('tarball holds the build, not sources or tests', () => {
+    const list = run('tar', ['-tzf', tarballs.get(pkg.name)!], work)
+      .split('\n')
+      .filter(Boolean);
+    expect(list).toContain('package/dist/index.js');
+    expect(list).toContain('package/dist/index.cjs');
+    expect(list).toContain('package/dist/index.d.ts');
+    expect(list.some((f) => f.includes('.test.'))).toBe(false);
+    expect(list.some((f) => f.startsWith('package/src/'))).toBe(false);
+    // workspace: protocol must be rewritten to real versions
+    const packed = run('tar', ['-xzOf', tarballs.get(pkg.name)!, 'package/package.json'], work);
+    expect(packed).not.toContain('workspace:');
+  });
+
+  it('installs into an empty project with only its declared peers and imports from ESM and CJS', () => {
+    const project = mkdtempSync(join(work, 'consumer-'));
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'consumer', private: true, version: '1.0.0' }),
+    );
+    // the package, the @csq packages it depends on (not on the registry yet), and its required peers
+    const m = manifest(pkg.dir);
+    const peers = Object.entries(m.peerDependencies ?? {})
+      .filter(([name]) => !m.peerDependenciesMeta?.[name]?.optional && !name.startsWith('@csq/'))
+      .map(([name, range]) => `${name}@${range}`);
+    const ours = [...tarballs.values()];
+    run(
+      'npm',
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--loglevel=error',
+        ...ours,
+        ...peers,
+        ...(pkg.extra ?? []),
+      ],
+      project,
+    );
+    writeFileSync(join(project, 'check.mjs'), pkg.esm);
+    writeFileSync(join(project, 'check.cjs'), pkg.cjs);
+    expect(run('node', ['check.mjs'], project).trim().split('\n').pop()).toBe('ok');
+    expect(run('node', ['check.cjs'], project).trim().split('\n').pop()).toBe('ok');
+  });
+});
