@@ -1,0 +1,39 @@
+/**
+ * @csq/loader: csq's packed mixed-precision model format. `loadPackedModel` gives back a plain
+ * tf.LayersModel in the browser and in Node; `encodePackedModel` writes the format (used by
+ * `csq export`); `decodePackedModel` and `packedSizeReport` read it without tfjs.
+ */
+
+export { crc32 } from './crc32.js';
+export {
+  decodePackedModel,
+  type PackedHeader,
+  readPackedHeader,
+  readPackedManifest,
+} from './decode.js';
+export { encodePackedModel } from './encode.js';
+export {
+  type DecodedPackedModel,
+  type DecodedWeight,
+  PACKED_EXTENSION,
+  PACKED_FORMAT_NAME,
+  PACKED_FORMAT_VERSION,
+  PACKED_HEADER_BYTES,
+  PACKED_MAGIC,
+  type PackedCodesEntry,
+  type PackedCodesInput,
+  type PackedFloat32Entry,
+  type PackedFloat32Input,
+  type PackedManifest,
+  type PackedModelInput,
+  type PackedWeightEntry,
+  type PackedWeightInput,
+} from './format.js';
+export { type LoadPackedOptions, loadPackedModel, modelFromDecoded } from './load.js';
+export {
+  formatPackedSizeReport,
+  type PackedSizeReport,
+  type PackedTensorSize,
+  packedSizeReport,
+} from './size.js';
+export { isNode, type PackedSource, type ReadSourceOptions, readPackedSource } from './source.js';
