@@ -5,6 +5,16 @@
  */
 
 export { type ActivationFn, resolveActivation } from './activations.js';
+export {
+  type BuildOptions,
+  buildModel,
+  MODEL_NAMES,
+  type ModelName,
+  mnistCnn,
+  resnet18,
+  resnet20,
+  resnet50,
+} from './builders.js';
 export { CsqController, findCsqLayers } from './controller.js';
 export { CsqActQuant, type CsqActQuantArgs } from './csq-act-quant.js';
 export { CsqConv2D, type CsqConv2DArgs } from './csq-conv2d.js';
