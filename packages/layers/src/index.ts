@@ -16,6 +16,12 @@ export {
   resnet50,
 } from './builders.js';
 export { CsqController, findCsqLayers } from './controller.js';
+export {
+  type LayerOverride,
+  type LayerSelector,
+  type QuantizeOptions,
+  quantizeModel,
+} from './convert.js';
 export { CsqActQuant, type CsqActQuantArgs } from './csq-act-quant.js';
 export { CsqConv2D, type CsqConv2DArgs } from './csq-conv2d.js';
 export { CsqDense, type CsqDenseArgs } from './csq-dense.js';

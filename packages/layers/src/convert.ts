@@ -1,0 +1,176 @@
+/**
+ * quantizeModel: turns a trained (or fresh) float tf.LayersModel into a CSQ model with the same
+ * topology, replacing Conv2D, Dense and DepthwiseConv2D by CSQ layers initialised from the
+ * float weights (spec 1), everything else copied as it is.
+ */
+import { assertBits, CsqError } from '@csq/core';
+import type * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { CsqConv2D } from './csq-conv2d.js';
+import { CsqDense } from './csq-dense.js';
+import { CsqDepthwiseConv2D } from './csq-depthwise-conv2d.js';
+import type { CsqInit } from './csq-kernel.js';
+import type { CsqLayer } from './csq-layer.js';
+
+/** A per-layer override: its bits, or bits and whether the budget counts it. */
+export type LayerOverride = number | { bits?: number; counted?: boolean };
+
+/** A set of layer names, or a test on the float layer. */
+export type LayerSelector = readonly string[] | ((layer: tfl.layers.Layer) => boolean);
+
+/** Options of quantizeModel. */
+export interface QuantizeOptions {
+  /** N of every converted layer (default 8). */
+  bits?: number;
+  /** Per-layer bits (or `{ bits, counted }`) by layer name, e.g. `{ conv1: 8, dense: 8 }`. */
+  overrides?: Record<string, LayerOverride>;
+  /** Only these layers are converted (default: every Conv2D, Dense, DepthwiseConv2D). */
+  include?: LayerSelector;
+  /** These layers stay float. */
+  exclude?: LayerSelector;
+  /**
+   * 'convert' (default): logits +-initLogit, so the converted model computes what the float
+   * model computed (exactly the N-bit quantisation in exact mode). 'scratch': the authors'
+   * 0/1 digits and m = s0 (for training from these weights as a fresh start).
+   */
+  init?: CsqInit;
+  /** Logit magnitude of the 'convert' initialisation (default 6). */
+  initLogit?: number;
+  /** Quantize the biases to N bits (spec 5; default true). */
+  quantizeBias?: boolean;
+}
+
+const CONVERTIBLE: Record<string, string> = {
+  Conv2D: CsqConv2D.className,
+  Dense: CsqDense.className,
+  DepthwiseConv2D: CsqDepthwiseConv2D.className,
+};
+
+type LayerEntry = { className: string; config: Record<string, unknown>; name?: string };
+
+function matches(sel: LayerSelector | undefined, layer: tfl.layers.Layer): boolean | undefined {
+  if (sel === undefined) return undefined;
+  return typeof sel === 'function' ? sel(layer) : sel.includes(layer.name);
+}
+
+/** Every layer of a model, nested models included, by name (later duplicates ignored). */
+function allLayers(model: tfl.LayersModel): Map<string, tfl.layers.Layer> {
+  const out = new Map<string, tfl.layers.Layer>();
+  const visit = (layers: tfl.layers.Layer[]) => {
+    for (const l of layers) {
+      if (!out.has(l.name)) out.set(l.name, l);
+      const inner = (l as unknown as { layers?: tfl.layers.Layer[] }).layers;
+      if (Array.isArray(inner)) visit(inner);
+    }
+  };
+  visit(model.layers);
+  return out;
+}
+
+/**
+ * Converts a tf.LayersModel (sequential or functional, nested models and residual adds included)
+ * into a CSQ model: Conv2D / Dense / DepthwiseConv2D become CsqConv2D / CsqDense /
+ * CsqDepthwiseConv2D initialised from the float weights (spec 1, `init` 'convert' by default);
+ * every other layer keeps its weights. The float model is left untouched. Regularizers and
+ * constraints of converted kernels are dropped (they do not apply to bit planes).
+ */
+export function quantizeModel(
+  model: tfl.LayersModel,
+  options: QuantizeOptions = {},
+): tfl.LayersModel {
+  const bits = options.bits ?? 8;
+  assertBits(bits);
+  const init = options.init ?? 'convert';
+  const byName = allLayers(model);
+  for (const name of [
+    ...Object.keys(options.overrides ?? {}),
+    ...(Array.isArray(options.include) ? options.include : []),
+    ...(Array.isArray(options.exclude) ? options.exclude : []),
+  ]) {
+    if (!byName.has(name)) {
+      throw new CsqError(
+        'CSQ_UNKNOWN_LAYER',
+        `quantizeModel options name layer "${name}", which the model does not have; its layers ` +
+          `are: ${[...byName.keys()].join(', ')}.`,
+      );
+    }
+  }
+  const converted = new Set<string>();
+  const rewrite = (entries: LayerEntry[]) => {
+    for (const entry of entries) {
+      const layerName = (entry.config['name'] as string | undefined) ?? entry.name ?? '';
+      const inner = entry.config['layers'];
+      if (Array.isArray(inner)) {
+        rewrite(inner as LayerEntry[]);
+        continue;
+      }
+      const target = CONVERTIBLE[entry.className];
+      const layer = byName.get(layerName);
+      if (!target || !layer) continue;
+      if (matches(options.include, layer) === false || matches(options.exclude, layer) === true)
+        continue;
+      const o = options.overrides?.[layerName];
+      const ov = typeof o === 'number' ? { bits: o } : (o ?? {});
+      const layerBits = ov.bits ?? bits;
+      assertBits(layerBits, `bits of layer "${layerName}"`);
+      entry.className = target;
+      Object.assign(entry.config, {
+        bits: layerBits,
+        counted: ov.counted ?? true,
+        init,
+        initLogit: options.initLogit ?? 6,
+        quantizeBias: options.quantizeBias ?? true,
+      });
+      converted.add(layerName);
+    }
+  };
+  const config = JSON.parse(JSON.stringify(model.getConfig())) as {
+    layers: LayerEntry[];
+  } & tf.serialization.ConfigDict;
+  rewrite(config.layers);
+  if (converted.size === 0) {
+    throw new CsqError(
+      'CSQ_NOTHING_TO_QUANTIZE',
+      'quantizeModel found no Conv2D, Dense or DepthwiseConv2D layer to convert (after include/' +
+        'exclude); check the model and the options.',
+    );
+  }
+  const cls =
+    model.constructor as unknown as tf.serialization.SerializableConstructor<tfl.LayersModel> & {
+      fromConfig: (
+        cls: unknown,
+        config: tf.serialization.ConfigDict,
+        customObjects?: tf.serialization.ConfigDict,
+        fastWeightInit?: boolean,
+      ) => tfl.LayersModel;
+    };
+  // fastWeightInit: every weight is set below, so skip the initializers.
+  const out = cls.fromConfig(cls, config, {}, true);
+  copyWeights(model.layers, out.layers, converted, init);
+  return out;
+}
+
+function copyWeights(
+  from: tfl.layers.Layer[],
+  to: tfl.layers.Layer[],
+  converted: Set<string>,
+  init: CsqInit,
+): void {
+  const source = new Map(from.map((l) => [l.name, l]));
+  for (const layer of to) {
+    const old = source.get(layer.name);
+    if (!old) continue;
+    const innerNew = (layer as unknown as { layers?: tfl.layers.Layer[] }).layers;
+    const innerOld = (old as unknown as { layers?: tfl.layers.Layer[] }).layers;
+    if (Array.isArray(innerNew) && Array.isArray(innerOld)) {
+      copyWeights(innerOld, innerNew, converted, init);
+      continue;
+    }
+    const weights = old.getWeights();
+    if (converted.has(layer.name)) {
+      (layer as CsqLayer).setFloatWeights(weights[0]!, weights[1], init);
+    } else if (weights.length > 0) {
+      layer.setWeights(weights);
+    }
+  }
+}
