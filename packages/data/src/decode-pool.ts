@@ -14,6 +14,8 @@ export interface DecodeTask {
   size: number;
   channels: number;
   flip: boolean;
+  /** The file has an alpha channel (dropped before resampling). */
+  alpha?: boolean;
   crop?: CropBox;
   resize?: { width: number; height: number };
   after?: CropBox;

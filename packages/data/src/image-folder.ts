@@ -183,8 +183,9 @@ export async function imageFolderSource(
   const labels = Int32Array.from(labelList);
   const count = files.length;
   const pool = (opts.pool ?? new DecodePool(opts.workers)).acquire();
-  // image sizes (width, height), learnt on first read from the file header
+  // image sizes (width, height) and alpha flags, learnt on first read from the file header
   const dims = new Int32Array(2 * count);
+  const alpha = new Uint8Array(count);
   type Sharp = typeof sharpFunction;
   let sharpModule: Promise<Sharp> | undefined;
   const loadSharp = (): Promise<Sharp> => {
@@ -205,9 +206,10 @@ export async function imageFolderSource(
     const file = files[k]!;
     let width: number | undefined;
     let height: number | undefined;
+    let hasAlpha: boolean | undefined;
     try {
       const sharp = await loadSharp();
-      ({ width, height } = await sharp(file).metadata());
+      ({ width, height, hasAlpha } = await sharp(file).metadata());
     } catch (err) {
       if (err instanceof CsqError) throw err;
       throw new CsqError(
@@ -221,6 +223,7 @@ export async function imageFolderSource(
         `cannot read the size of image ${file}; remove or replace the file.`,
       );
     }
+    alpha[k] = hasAlpha ? 1 : 0;
     dims[2 * k] = width;
     dims[2 * k + 1] = height;
     return [width, height];
@@ -255,7 +258,13 @@ export async function imageFolderSource(
         jobs.push(
           (async () => {
             const [w, h] = await imageSize(k);
-            const task: DecodeTask = { file: files[k]!, size, channels, flip: false };
+            const task: DecodeTask = {
+              file: files[k]!,
+              size,
+              channels,
+              flip: false,
+              alpha: alpha[k] === 1,
+            };
             if (train) {
               const random = seededRandom(mixSeed(seed, k));
               task.crop = randomResizedCropBox(w, h, random, opts.crop) as CropBox;

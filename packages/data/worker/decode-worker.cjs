@@ -5,8 +5,10 @@
  * It receives decode tasks whose geometry the main thread has already computed (see
  * src/crop.ts), decodes with sharp, and answers with raw uint8 HWC pixels.
  *
- * Task: { id, file, size, channels, flip, crop?: {left, top, width, height},
+ * Task: { id, file, size, channels, flip, alpha, crop?: {left, top, width, height},
  *         resize?: {width, height}, after?: {left, top, width, height} }
+ *   alpha: the file has an alpha channel, dropped before resampling (as PIL's convert('RGB')
+ *   does in torchvision; resampling with alpha would premultiply it).
  *   train reads: extract `crop`, resize it to size x size, mirror if `flip`;
  *   eval reads: resize to `resize`, then extract `after` (size x size).
  * Answer: { id, ok: true, pixels: Uint8Array } or { id, ok: false, message }.
@@ -34,13 +36,19 @@ try {
 }
 
 /**
- * @param {{ id: number, file: string, size: number, channels: number, flip: boolean,
+ * @param {{ id: number, file: string, size: number, channels: number, flip: boolean, alpha?: boolean,
  *   crop?: { left: number, top: number, width: number, height: number },
  *   resize?: { width: number, height: number },
  *   after?: { left: number, top: number, width: number, height: number } }} task
  */
 async function decode(task) {
   let image = sharp(task.file, { failOn: 'error' });
+  if (task.alpha) {
+    const { data, info } = await image.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    image = sharp(data, {
+      raw: { width: info.width, height: info.height, channels: info.channels },
+    });
+  }
   if (task.crop) {
     image = image
       .extract(task.crop)
