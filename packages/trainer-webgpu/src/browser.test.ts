@@ -1,0 +1,80 @@
+import { useBackend } from '@csq/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ChromiumSession, probeChromiumWebGpu } from '../test/harness/browser.js';
+import { bundleModule } from '../test/harness/bundle.js';
+import {
+  expectOpsAgree,
+  expectRealTraining,
+  expectTrainingAgrees,
+} from '../test/harness/compare.js';
+import { skipReason } from '../test/harness/skip.js';
+import type { PageResult } from '../test/pages/csq-webgpu.page.js';
+import { coreOpsResults } from '../test/scenarios/core-ops.js';
+import { tinyCsqTraining } from '../test/scenarios/tiny-train.js';
+
+describe('the universal entry in a browser bundle', () => {
+  it('pulls in neither the webgpu package nor any Node module', async () => {
+    const bundle = await bundleModule('src/index.ts', 'browser');
+    expect(bundle.inputs.some((f) => f.includes('@tensorflow/tfjs-backend-webgpu'))).toBe(true);
+    expect(bundle.inputs.filter((f) => /node_modules\/webgpu\//.test(f))).toEqual([]);
+    expect(bundle.inputs.filter((f) => f.startsWith('node:') || f.includes('swiftshader'))).toEqual(
+      [],
+    );
+    expect(bundle.js).not.toMatch(/from\s*["']node:|require\(["']node:/);
+  });
+});
+
+// Headless Chromium (playwright-core, system executable) with --enable-unsafe-webgpu.
+const probe = await probeChromiumWebGpu();
+const skip = skipReason('WebGPU in headless Chromium', probe.reason);
+
+describe.skipIf(skip !== undefined)('WebGPU in headless Chromium', () => {
+  let browser: ChromiumSession;
+  let result: PageResult;
+
+  beforeAll(async () => {
+    if (probe.reason !== undefined) return;
+    browser = probe.session;
+    const run = await browser.run<PageResult>('test/pages/csq-webgpu.page.ts');
+    result = run.value;
+    console.log(
+      `[@csq/trainer-webgpu] ${result.summary} in Chromium ${browser.version}; page bundle ` +
+        `${(run.bundleBytes / 1e6).toFixed(1)} MB; step ms webgpu ` +
+        `${result.webgpu.train.stepMs.map((t) => t.toFixed(0)).join(' ')}, cpu ` +
+        `${result.cpu.train.stepMs.map((t) => t.toFixed(0)).join(' ')}`,
+    );
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('initWebGpu sets up the webgpu backend and reports the adapter', () => {
+    expect(result.webgpu.train.backend).toBe('webgpu');
+    expect(result.cpu.train.backend).toBe('cpu');
+    expect(result.summary).toMatch(/^webgpu \(browser\): /);
+    const a = result.adapter;
+    expect(`${a.vendor}${a.architecture}${a.device}${a.description}`.length).toBeGreaterThan(0);
+    expect(a.limits.maxBufferSize).toBeGreaterThan(0);
+    expect(result.userAgent).toMatch(/Chrome\//);
+  });
+
+  it('@csq/core forward values and gradients agree with the cpu backend', () => {
+    expectOpsAgree(result.webgpu.ops, result.cpu.ops, 'browser webgpu vs browser cpu');
+  });
+
+  it('a tiny CSQ training run matches the cpu backend step by step', () => {
+    expectRealTraining(result.webgpu.train);
+    expectRealTraining(result.cpu.train);
+    expectTrainingAgrees(result.webgpu.train, result.cpu.train, 'browser webgpu vs browser cpu');
+  });
+
+  it('the page computed what Node computes (same data, same cpu results)', async () => {
+    await useBackend('cpu');
+    expectOpsAgree(result.cpu.ops, await coreOpsResults(), 'browser cpu vs node cpu');
+    expectTrainingAgrees(
+      result.webgpu.train,
+      await tinyCsqTraining(),
+      'browser webgpu vs node cpu',
+    );
+  });
+});
