@@ -15,6 +15,62 @@ export interface PackedPackage {
   cjs: string;
 }
 
+// @csq/loader: write a packed model, load it back from a file path (the dynamic node:fs import
+// of the built package) and from bytes, and predict; @csq/report: render and write a report.
+const loaderCheck = (loader: string, tf: string, tfl: string) => `
+(async () => {
+  await ${tf}.setBackend('cpu');
+  const model = ${tfl}.sequential({ layers: [${tfl}.layers.dense({ inputShape: [2], units: 2, name: 'fc' })] });
+  const bytes = ${loader}.encodePackedModel({
+    topology: model.toJSON(null, false),
+    weights: [
+      { name: 'fc/kernel', shape: [2, 2], kind: 'codes', codes: [1, -3, 0, 2], bits: 2, scale: 3, positions: [0, 1] },
+      { name: 'fc/bias', shape: [2], kind: 'float32', values: [0.5, -0.5] },
+    ],
+  });
+  const file = path.join(os.tmpdir(), 'csq-pack-check-' + process.pid + '.csqp');
+  fs.writeFileSync(file, bytes);
+  for (const source of [file, bytes]) {
+    const loaded = await ${loader}.loadPackedModel(source);
+    const y = loaded.predict(${tf}.tensor2d([[1, 1]])).dataSync();
+    // kernel = 3 * code / (2^2 - 1) = code: y = [1 + 0 + 0.5, -3 + 2 - 0.5]
+    if (Math.abs(y[0] - 1.5) > 1e-6 || Math.abs(y[1] + 1.5) > 1e-6) throw new Error('predict ' + y);
+  }
+  fs.rmSync(file);
+  bytes[bytes.length - 1] ^= 1;
+  let code = '';
+  try { ${loader}.decodePackedModel(bytes); } catch (e) { code = e.code; }
+  if (code !== 'CSQ_PACKED_CHECKSUM') throw new Error('corruption not detected: ' + code);
+  console.log('ok');
+})().catch((err) => { console.error(err); process.exit(1); });
+`;
+
+const reportCheck = (report: string) => `
+(async () => {
+  const metrics = [
+    { model: 'csq', epoch: 0, loss: 1, ce: 1, beta: 1, R: 1, targetR: 0.25, avgBitsSlots: 8, softAccuracy: 0.5 },
+    { model: 'csq', epoch: 1, loss: 0.5, ce: 0.4, beta: 14, R: 0.5, targetR: 0.25, avgBitsSlots: 4, softAccuracy: 0.7 },
+  ];
+  const summary = { recipe: 'check', layers: [{ name: 'conv', bits: 2, params: 10 }], targetBits: 2, bits: 8 };
+  const html = ${report}.renderReport({ metrics, summary });
+  for (const id of ['layer-bits', 'avg-bits', 'budget-r', 'loss', 'accuracy', 'beta']) {
+    if (!html.includes('<svg class="chart" id="' + id + '"')) throw new Error('chart ' + id + ' missing');
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'csq-report-check-'));
+  fs.writeFileSync(path.join(dir, 'metrics.jsonl'), metrics.map((m) => JSON.stringify(m)).join('\\n'));
+  fs.writeFileSync(path.join(dir, 'summary.json'), JSON.stringify(summary));
+  const out = await ${report}.writeReport(dir);
+  if (!fs.readFileSync(out, 'utf8').includes('id="beta"')) throw new Error('writeReport');
+  fs.rmSync(dir, { recursive: true, force: true });
+  console.log('ok');
+})().catch((err) => { console.error(err); process.exit(1); });
+`;
+
+const nodeImports =
+  "import * as fs from 'node:fs';\nimport * as os from 'node:os';\nimport * as path from 'node:path';\n";
+const nodeRequires =
+  "const fs = require('node:fs');\nconst os = require('node:os');\nconst path = require('node:path');\n";
+
 const coreCheck = (core: string) => `
 const w = new Float32Array([0.5, -1, 0.25, 0]);
 const planes = ${core}.initBitPlanes(w, 3);
@@ -53,6 +109,27 @@ const fs = require('node:fs'), os = require('node:os'), path = require('node:pat
 `;
 
 export const PACKAGES: PackedPackage[] = [
+  {
+    name: '@csq/loader',
+    dir: 'loader',
+    extra: ['@tensorflow/tfjs-backend-cpu@4.22.0'],
+    esm:
+      `import * as loader from '@csq/loader';\nimport * as tf from '@tensorflow/tfjs-core';\n` +
+      `import '@tensorflow/tfjs-backend-cpu';\nimport * as tfl from '@tensorflow/tfjs-layers';\n` +
+      nodeImports +
+      loaderCheck('loader', 'tf', 'tfl'),
+    cjs:
+      `const loader = require('@csq/loader');\nconst tf = require('@tensorflow/tfjs-core');\n` +
+      `require('@tensorflow/tfjs-backend-cpu');\nconst tfl = require('@tensorflow/tfjs-layers');\n` +
+      nodeRequires +
+      loaderCheck('loader', 'tf', 'tfl'),
+  },
+  {
+    name: '@csq/report',
+    dir: 'report',
+    esm: `import * as report from '@csq/report';\n${nodeImports}${reportCheck('report')}`,
+    cjs: `const report = require('@csq/report');\n${nodeRequires}${reportCheck('report')}`,
+  },
   {
     name: '@csq/core',
     dir: 'core',

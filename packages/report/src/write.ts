@@ -1,0 +1,47 @@
+/**
+ * `writeReport`: reads a run directory (metrics.jsonl + summary.json) and writes report.html.
+ * Node only; node:fs and node:path are imported when it is called, so that the rest of the
+ * package stays usable in a browser bundle.
+ */
+import { CsqError } from '@csq/core';
+import { renderReport } from './render.js';
+import { parseMetricsJsonl, parseSummary } from './run-data.js';
+
+// Held in variables so that bundlers leave these Node-only imports alone.
+const NODE_FS = 'node:fs/promises';
+const NODE_PATH = 'node:path';
+
+/** Reads metrics.jsonl and summary.json of `runDir`, renders the report and writes it to `outFile`
+ *  (default `<runDir>/report.html`). Returns the path written. */
+export async function writeReport(runDir: string, outFile?: string): Promise<string> {
+  const fs = (await import(
+    /* @vite-ignore */ /* webpackIgnore: true */ NODE_FS
+  )) as typeof import('node:fs/promises');
+  const path = (await import(
+    /* @vite-ignore */ /* webpackIgnore: true */ NODE_PATH
+  )) as typeof import('node:path');
+  const read = async (name: string): Promise<string> => {
+    const file = path.join(runDir, name);
+    try {
+      return await fs.readFile(file, 'utf8');
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      throw new CsqError(
+        'CSQ_REPORT_MISSING',
+        code === 'ENOENT'
+          ? `${file} not found: ${runDir} is not a finished csq run directory (the trainer writes ` +
+              'metrics.jsonl every epoch and summary.json at the end). Pass the directory of a ' +
+              '`csq train` run, or wait until it has finished.'
+          : `could not read ${file}: ${(e as Error).message}.`,
+      );
+    }
+  };
+  const metricsFile = path.join(runDir, 'metrics.jsonl');
+  const summaryFile = path.join(runDir, 'summary.json');
+  const metrics = parseMetricsJsonl(await read('metrics.jsonl'), metricsFile);
+  const summary = parseSummary(await read('summary.json'), summaryFile);
+  const out = outFile ?? path.join(runDir, 'report.html');
+  const title = `csq report: ${summary.recipe ?? 'run'} (${path.basename(path.resolve(runDir))})`;
+  await fs.writeFile(out, renderReport({ metrics, summary, title }));
+  return out;
+}
