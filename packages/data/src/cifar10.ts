@@ -114,7 +114,7 @@ export function loadCifar10(dir: string): DataSplits {
   const train = concatSets(CIFAR10_TRAIN_FILES.map((name) => readBatch(base, name)));
   const test = readBatch(base, CIFAR10_TEST_FILE);
   return {
-    name: 'cifar10',
+    name: `cifar10:${dir}`,
     train: arraySource(train),
     test: arraySource(test),
     mean: CIFAR10_MEAN.slice(),
