@@ -19,7 +19,8 @@ import {
   residualModel,
 } from './test-models.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+// CSQ_CHROMIUM points the test at another chromium binary (or at none, to see the skip).
+const CHROMIUM = process.env['CSQ_CHROMIUM'] ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) {
   console.warn(

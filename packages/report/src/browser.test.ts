@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFakeRun } from './fake-run.js';
 import { writeReport } from './write.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+// CSQ_CHROMIUM points the test at another chromium binary (or at none, to see the skip).
+const CHROMIUM = process.env['CSQ_CHROMIUM'] ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) {
   console.warn(
