@@ -1,6 +1,12 @@
 import { useBackend } from '@csq/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChromiumSession, probeChromiumWebGpu } from '../test/harness/browser.js';
+import {
+  CHROMIUM_ARGS,
+  type ChromiumSession,
+  findChromium,
+  launchChromium,
+  probeChromiumWebGpu,
+} from '../test/harness/browser.js';
 import { bundleModule } from '../test/harness/bundle.js';
 import {
   expectOpsAgree,
@@ -9,6 +15,7 @@ import {
 } from '../test/harness/compare.js';
 import { skipReason } from '../test/harness/skip.js';
 import type { PageResult } from '../test/pages/csq-webgpu.page.js';
+import type { InitOutcome } from '../test/pages/init-error.page.js';
 import { coreOpsResults } from '../test/scenarios/core-ops.js';
 import { tinyCsqTraining } from '../test/scenarios/tiny-train.js';
 
@@ -77,4 +84,22 @@ describe.skipIf(skip !== undefined)('WebGPU in headless Chromium', () => {
       'browser webgpu vs node cpu',
     );
   });
+});
+
+describe.skipIf(skip !== undefined)('initWebGpu errors in headless Chromium', () => {
+  it('without --enable-unsafe-webgpu: CSQ_NO_GPU_ADAPTER exactly when the raw API has none', async () => {
+    const args = CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu');
+    const browser = await launchChromium(findChromium(), args);
+    try {
+      const { value } = await browser.run<InitOutcome>('test/pages/init-error.page.ts');
+      if (value.rawAdapter) {
+        expect(value.ok).toBe(true); // a machine whose GPU Chromium allows without the flag
+      } else {
+        expect(value.code).toBe('CSQ_NO_GPU_ADAPTER');
+        expect(value.message).toContain('--enable-unsafe-webgpu');
+      }
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 });

@@ -54,8 +54,8 @@ function noGpuMessage(): string {
   }
   return (
     'this browser has no WebGPU (navigator.gpu is undefined). Use a browser with WebGPU ' +
-    '(Chrome or Edge 113+, Safari 26+, Firefox 141+ on Windows), enable it in the browser ' +
-    'flags, or train on the wasm or cpu backend instead.'
+    '(Chrome or Edge 113+ on Windows, macOS or ChromeOS; recent Safari or Firefox), enable it ' +
+    'in the browser flags, or train on the wasm or cpu backend instead.'
   );
 }
 

@@ -76,8 +76,14 @@ const INDEX =
 const EMPTY =
   '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>csq probe</title>';
 
-/** Launches headless Chromium (playwright-core, system executable, fresh --user-data-dir). */
-export async function launchChromium(executable = findChromium()): Promise<ChromiumSession> {
+/**
+ * Launches headless Chromium (playwright-core, system executable, fresh --user-data-dir) with
+ * `args` (default CHROMIUM_ARGS).
+ */
+export async function launchChromium(
+  executable = findChromium(),
+  args: readonly string[] = CHROMIUM_ARGS,
+): Promise<ChromiumSession> {
   if (!executable)
     throw new Error(`no Chromium found (looked at $CSQ_CHROMIUM, ${CHROMIUM_PATHS.join(', ')})`);
   const { chromium } = await import('playwright-core');
@@ -87,7 +93,7 @@ export async function launchChromium(executable = findChromium()): Promise<Chrom
     context = await chromium.launchPersistentContext(profile, {
       executablePath: executable,
       headless: true,
-      args: CHROMIUM_ARGS,
+      args: [...args],
       timeout: 60_000,
     });
   } catch (e) {
