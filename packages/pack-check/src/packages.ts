@@ -108,6 +108,22 @@ const fs = require('node:fs'), os = require('node:os'), path = require('node:pat
 })().catch((err) => { console.error(err); process.exit(1); });
 `;
 
+// @csq/trainer-webgpu: both entries load in Node; the universal initWebGpu finds no
+// navigator.gpu and points to /node; the /node one, without the optional peer webgpu, says so.
+const webgpuCheck = (wg: string, node: string) => `
+(async () => {
+  if (${wg}.WEBGPU_BACKEND !== 'webgpu' || ${node}.WEBGPU_BACKEND !== 'webgpu') throw new Error('backend name');
+  if (${wg}.hasWebGpu()) throw new Error('hasWebGpu() in Node without a GPU object');
+  const codeOf = async (f) => { try { await f(); } catch (e) { return e.code; } return 'no error'; };
+  const universal = await codeOf(() => ${wg}.initWebGpu());
+  if (universal !== 'CSQ_NO_WEBGPU') throw new Error('universal initWebGpu: ' + universal);
+  const viaNode = await codeOf(() => ${node}.initWebGpu());
+  if (viaNode !== 'CSQ_NO_WEBGPU_PACKAGE') throw new Error('node initWebGpu: ' + viaNode);
+  if (typeof ${node}.swiftShaderEnv !== 'function') throw new Error('swiftShaderEnv missing');
+  console.log('ok');
+})().catch((err) => { console.error(err); process.exit(1); });
+`;
+
 export const PACKAGES: PackedPackage[] = [
   {
     name: '@csq/loader',
@@ -144,5 +160,15 @@ export const PACKAGES: PackedPackage[] = [
       `import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n` +
       dataCheck('data', 'node'),
     cjs: `const data = require('@csq/data');\nconst node = require('@csq/data/node');\n${dataCheck('data', 'node')}`,
+  },
+  {
+    name: '@csq/trainer-webgpu',
+    dir: 'trainer-webgpu',
+    esm:
+      `import * as wg from '@csq/trainer-webgpu';\nimport * as wgn from '@csq/trainer-webgpu/node';\n` +
+      webgpuCheck('wg', 'wgn'),
+    cjs:
+      `const wg = require('@csq/trainer-webgpu');\nconst wgn = require('@csq/trainer-webgpu/node');\n` +
+      webgpuCheck('wg', 'wgn'),
   },
 ];
