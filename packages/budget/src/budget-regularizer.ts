@@ -166,7 +166,9 @@ export class BudgetRegularizer {
   }
 
   private concatMasks(): tf.Tensor {
-    return tf.concat(this.layers.map((l) => tf.reshape(l.maskVariable.read(), [-1])));
+    return tf.tidy(() =>
+      tf.concat(this.layers.map((l) => tf.reshape(l.maskVariable.read(), [-1]))),
+    );
   }
 
   private defaultPhase(): CsqPhase {

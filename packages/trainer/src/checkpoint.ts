@@ -1,0 +1,111 @@
+/**
+ * A run checkpoint in one file, so it can be written atomically (temp file, then rename):
+ * "CSQCKPT1" magic, a uint32 (little endian) JSON header length, the JSON header, then the
+ * float32 tensors back to back, each listed in the header with its byte offset, and a CRC32 of
+ * everything before the final 4 bytes.
+ */
+import { CsqError } from '@csq/core';
+
+const MAGIC = 'CSQCKPT1';
+
+/** One tensor in the checkpoint. */
+export interface TensorEntry {
+  name: string;
+  shape: number[];
+  offset: number;
+  length: number;
+}
+
+/** A decoded checkpoint: the header object and the tensors' values by name. */
+export interface CheckpointData<H> {
+  header: H;
+  tensors: Map<string, { shape: number[]; values: Float32Array }>;
+}
+
+let crcTable: Uint32Array | undefined;
+
+/** CRC-32 (IEEE) of bytes. */
+export function crc32(bytes: Uint8Array): number {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = crcTable[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** Serialises a header and named float32 tensors into one checksummed byte array. */
+export function encodeCheckpoint<H extends object>(
+  header: H,
+  tensors: readonly { name: string; shape: number[]; values: Float32Array }[],
+): Uint8Array {
+  const entries: TensorEntry[] = [];
+  let offset = 0;
+  for (const t of tensors) {
+    entries.push({ name: t.name, shape: t.shape, offset, length: t.values.length });
+    offset += t.values.length * 4;
+  }
+  const json = new TextEncoder().encode(JSON.stringify({ ...header, tensors: entries }));
+  const pre = MAGIC.length + 4;
+  // align the tensor data to 4 bytes
+  const pad = (4 - ((pre + json.length) % 4)) % 4;
+  const dataStart = pre + json.length + pad;
+  const out = new Uint8Array(dataStart + offset + 4);
+  out.set(new TextEncoder().encode(MAGIC), 0);
+  const view = new DataView(out.buffer);
+  view.setUint32(MAGIC.length, json.length + pad, true);
+  out.set(json, pre);
+  out.fill(0x20, pre + json.length, dataStart);
+  for (let i = 0; i < tensors.length; i++) {
+    const t = tensors[i]!;
+    out.set(
+      new Uint8Array(t.values.buffer, t.values.byteOffset, t.values.byteLength),
+      dataStart + entries[i]!.offset,
+    );
+  }
+  view.setUint32(out.length - 4, crc32(out.subarray(0, out.length - 4)), true);
+  return out;
+}
+
+/** Parses and verifies a checkpoint; `source` names it in error messages. */
+export function decodeCheckpoint<H>(bytes: Uint8Array, source: string): CheckpointData<H> {
+  const fail = (what: string): never => {
+    throw new CsqError(
+      'CSQ_BAD_CHECKPOINT',
+      `checkpoint ${source} is unusable: ${what}. Delete it to start the run afresh, or resume from another run directory.`,
+    );
+  };
+  if (bytes.length < MAGIC.length + 8) fail(`only ${bytes.length} bytes`);
+  if (new TextDecoder().decode(bytes.subarray(0, MAGIC.length)) !== MAGIC)
+    fail('not a csq checkpoint (bad magic)');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const stored = view.getUint32(bytes.length - 4, true);
+  if (crc32(bytes.subarray(0, bytes.length - 4)) !== stored)
+    fail('checksum mismatch (the file is truncated or corrupt)');
+  const headerLength = view.getUint32(MAGIC.length, true);
+  const pre = MAGIC.length + 4;
+  if (pre + headerLength > bytes.length - 4) fail('header length beyond the end of the file');
+  let parsed: H & { tensors: TensorEntry[] };
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(bytes.subarray(pre, pre + headerLength)));
+  } catch (e) {
+    return fail(`header is not JSON (${(e as Error).message})`);
+  }
+  const dataStart = pre + headerLength;
+  const tensors = new Map<string, { shape: number[]; values: Float32Array }>();
+  for (const t of parsed.tensors ?? []) {
+    const start = dataStart + t.offset;
+    if (start + t.length * 4 > bytes.length - 4)
+      fail(`tensor ${t.name} runs past the end of the file`);
+    const values = new Float32Array(t.length);
+    new Uint8Array(values.buffer).set(bytes.subarray(start, start + t.length * 4));
+    tensors.set(t.name, { shape: t.shape, values });
+  }
+  const { tensors: _entries, ...header } = parsed;
+  return { header: header as H, tensors };
+}
