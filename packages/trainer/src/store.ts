@@ -11,6 +11,11 @@ export interface RunStore {
   readText(name: string): Promise<string | undefined>;
   writeText(name: string, text: string): Promise<void>;
   appendText(name: string, text: string): Promise<void>;
+  /**
+   * Read-modify-write of a text file, atomic with respect to other writers of the same run
+   * (a float baseline trained at the same time in another thread writes metrics.jsonl too).
+   */
+  updateText(name: string, update: (old: string | undefined) => string): Promise<void>;
   readBytes(name: string): Promise<Uint8Array | undefined>;
   writeBytes(name: string, bytes: Uint8Array): Promise<void>;
   /** A tfjs io handler saving to / loading from the folder `name` of the run. */
@@ -33,6 +38,9 @@ export class MemoryRunStore implements RunStore {
   async appendText(name: string, text: string): Promise<void> {
     const old = (await this.readText(name)) ?? '';
     await this.writeText(name, old + text);
+  }
+  async updateText(name: string, update: (old: string | undefined) => string): Promise<void> {
+    await this.writeText(name, update(await this.readText(name)));
   }
   async readBytes(name: string): Promise<Uint8Array | undefined> {
     const b = this.files.get(name);

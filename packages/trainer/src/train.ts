@@ -283,13 +283,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     await store.writeBytes(ckptName, encodeCheckpoint(header, tensors));
   };
 
-  const writeMetrics = async () => {
-    const existing = parseMetrics((await store.readText('metrics.jsonl')) ?? '').filter(
-      (l) => l.model !== kind,
-    );
-    const lines = [...existing, ...history].map((l) => JSON.stringify(l)).join('\n');
-    await store.writeText('metrics.jsonl', lines ? `${lines}\n` : '');
-  };
+  const writeMetrics = () =>
+    store.updateText('metrics.jsonl', (old) => {
+      const others = parseMetrics(old ?? '').filter((l) => l.model !== kind);
+      return [...others, ...history].map((l) => `${JSON.stringify(l)}\n`).join('');
+    });
 
   const evalSoft = () =>
     evaluateAccuracy(model, data.test, { batchSize: cfg.evalBatchSize, preprocess });
