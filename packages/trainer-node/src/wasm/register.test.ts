@@ -1,0 +1,111 @@
+import { useBackend } from '@csq/test-utils';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isCsqWasmKernel, registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from '../index.js';
+import { expectRelClose, rand, valuesOn } from '../testing/compare.js';
+import { tileAsBroadcast } from './tile.js';
+
+afterAll(() => useBackend('cpu'));
+
+describe('registerWasmTrainingKernels', () => {
+  it('has registered every kernel on import, and a second call changes nothing', () => {
+    for (const k of WASM_TRAINING_KERNELS) expect(isCsqWasmKernel(k.name), k.name).toBe(true);
+    const before = WASM_TRAINING_KERNELS.map((k) => tf.getKernel(k.name, 'wasm'));
+    expect(registerWasmTrainingKernels()).toEqual([]);
+    const after = WASM_TRAINING_KERNELS.map((k) => tf.getKernel(k.name, 'wasm'));
+    expect(after).toEqual(before);
+  });
+
+  it('fills the kernels wasm lacks and keeps the setup of those it replaces', () => {
+    const missing = WASM_TRAINING_KERNELS.filter((k) => k.reason === 'missing').map((k) => k.name);
+    expect(missing).toEqual([
+      'Conv2DBackpropFilter',
+      'DepthwiseConv2dNativeBackpropFilter',
+      'DepthwiseConv2dNativeBackpropInput',
+    ]);
+    // wasm's own Conv2DBackpropInput, BatchMatMul, _FusedMatMul and Tile bind their C++ entry
+    // point in setupFunc; the replacements carry it over
+    for (const k of WASM_TRAINING_KERNELS.filter((s) => s.reason === 'faster')) {
+      expect(typeof tf.getKernel(k.name, 'wasm').setupFunc, k.name).toBe('function');
+    }
+  });
+
+  it('leaves the other backends alone', () => {
+    expect(isCsqWasmKernel('Conv2D')).toBe(false);
+    const cpuKernel = tf.getKernel('Conv2DBackpropFilter', 'cpu');
+    expect(cpuKernel.backendName).toBe('cpu');
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm').kernelFunc).not.toBe(cpuKernel.kernelFunc);
+  });
+});
+
+describe('fast Tile', () => {
+  it('plans tile as a low-rank broadcast', () => {
+    // the batch-norm gradient's tile: [1, 1, 1, C] to the activation shape
+    expect(tileAsBroadcast([1, 1, 1, 16], [128, 32, 32, 1])).toEqual({
+      xShape: [1, 16],
+      zerosShape: [131072, 1],
+    });
+    expect(tileAsBroadcast([2, 3], [1, 4])).toEqual({ xShape: [2, 1, 3], zerosShape: [1, 4, 1] });
+    expect(tileAsBroadcast([2, 3], [5, 1])).toEqual({ xShape: [1, 6], zerosShape: [5, 1] });
+    expect(tileAsBroadcast([2, 3, 4], [2, 2, 2])).toBeNull(); // rank 6: wasm's own Tile
+  });
+
+  it('matches the cpu backend, float and int, low and high rank', async () => {
+    const cases: [number[], number[]][] = [
+      [
+        [1, 1, 1, 5],
+        [3, 4, 2, 1],
+      ],
+      [
+        [2, 3],
+        [1, 4],
+      ],
+      [
+        [2, 3],
+        [3, 2],
+      ],
+      [
+        [3, 1, 2],
+        [2, 5, 1],
+      ],
+      [
+        [2, 3, 4],
+        [2, 2, 2],
+      ],
+      [[4], [3]],
+    ];
+    const run = () => [
+      ...cases.map(([shape, reps]) => tf.tile(rand(shape, 3), reps)),
+      tf.tile(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), [2, 3]),
+    ];
+    const expected = await valuesOn('cpu', run);
+    const actual = await valuesOn('wasm', run);
+    for (let i = 0; i < expected.length; i++)
+      expect(Array.from(actual[i]!)).toEqual(Array.from(expected[i]!));
+  });
+});
+
+describe('fast transposed matMul', () => {
+  it('matches the cpu backend for every transpose combination, plain and fused', async () => {
+    const a = () => rand([7, 5], 1);
+    const b = () => rand([5, 6], 2);
+    const run = () => [
+      tf.matMul(a(), b()),
+      tf.matMul(tf.transpose(a()), b(), true, false),
+      tf.matMul(a(), tf.transpose(b()), false, true),
+      tf.matMul(tf.transpose(a()), tf.transpose(b()), true, true),
+      tf.matMul(rand([1, 5, 7], 3), rand([1, 6, 5], 4), true, true),
+      tf.matMul(rand([3, 7, 5], 5), rand([3, 6, 5], 6), false, true), // batch 3: wasm's own
+      tf.fused.matMul({
+        a: tf.transpose(a()),
+        b: b(),
+        transposeA: true,
+        bias: rand([6], 7),
+        activation: 'relu',
+      }),
+    ];
+    const expected = await valuesOn('cpu', run);
+    const actual = await valuesOn('wasm', run);
+    for (let i = 0; i < expected.length; i++) expectRelClose(actual[i]!, expected[i]!);
+  });
+});
