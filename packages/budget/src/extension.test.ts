@@ -127,7 +127,7 @@ describe('a user CSQ layer built on CsqLayer (README example)', () => {
     const before = Array.from(layer.maskVariable.read().dataSync());
     tf.train.sgd(1).minimize(() => budget.penalty());
     const after = Array.from(layer.maskVariable.read().dataSync());
-    after.forEach((v, i) => expect(v).toBeLessThan(before[i]!));
+    for (let i = 0; i < after.length; i++) expect(after[i]).toBeLessThan(before[i]!);
     // and it saves and loads like the built-in layers
     let saved: tf.io.ModelArtifacts | undefined;
     await m.save(
