@@ -83,6 +83,48 @@ if (bytes.length !== 1 || bytes[0] !== 0b10101100) throw new Error('packBits');
 console.log('ok');
 `;
 
+// @csq/layers: build mnist-cnn, drive it with the controller, save and load it through the
+// Node file handler of @csq/layers/node with identical outputs (cpu backend, tfjs-core only).
+const layersCheck = (layers: string, lnode: string, tf: string, tfl: string) => `
+(async () => {
+  await ${tf}.setBackend('cpu');
+  const model = ${layers}.mnistCnn({ bits: 4, seed: 1 });
+  const ctl = new ${layers}.CsqController(model);
+  if (ctl.layers.map((l) => l.name).join() !== 'conv1,conv2,conv3,dense') throw new Error('layers');
+  ctl.setBeta(5);
+  const x = ${tf}.randomUniform([2, 28, 28, 1], 0, 1, 'float32', 1);
+  const a = model.predict(x).dataSync();
+  if (a.length !== 20 || !a.every(Number.isFinite)) throw new Error('predict ' + a);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'csq-layers-check-'));
+  await model.save(${lnode}.fileSystemIO(dir));
+  const loaded = await ${tfl}.loadLayersModel(${lnode}.fileSystemIO(dir));
+  if (!(loaded.getLayer('conv1') instanceof ${layers}.CsqConv2D)) throw new Error('class');
+  const b = loaded.predict(x).dataSync();
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) throw new Error('loaded output ' + i);
+  const q = ${layers}.quantizeModel(${tfl}.sequential({ layers: [${tfl}.layers.dense({ units: 2, inputShape: [3] })] }), { bits: 3 });
+  if (q.layers[0].getClassName() !== 'CsqDense') throw new Error('quantizeModel');
+  fs.rmSync(dir, { recursive: true, force: true });
+  console.log('ok');
+})().catch((err) => { console.error(err); process.exit(1); });
+`;
+
+// @csq/budget: the regularizer on a CSQ model: counts, penalty, report, model.fit callback.
+const budgetCheck = (budget: string, layers: string, tf: string) => `
+(async () => {
+  await ${tf}.setBackend('cpu');
+  const model = ${layers}.mnistCnn({ bits: 4, seed: 1 });
+  const b = new ${budget}.BudgetRegularizer(model, { targetBits: 2, lambda: 0.1, mode: 'params' });
+  const s = b.stats();
+  if (s.ratio !== 1 || Math.abs(s.targetRatio - 0.5) > 1e-12) throw new Error('stats ' + JSON.stringify(s));
+  const p = b.penalty().dataSync()[0];
+  if (!(p > 0)) throw new Error('penalty ' + p);
+  const r = b.report();
+  if (r.layers.length !== 4 || r.layers[0].params !== 144) throw new Error('report');
+  if (typeof b.callback().onBatchBegin !== 'function') throw new Error('callback');
+  console.log('ok');
+})().catch((err) => { console.error(err); process.exit(1); });
+`;
+
 // @csq/data: the universal entry, the embedded MNIST split, and an image decoded by the worker
 // pool from the installed package (checks that dist/ finds worker/decode-worker.cjs)
 const dataCheck = (data: string, node: string) => `
@@ -151,6 +193,32 @@ export const PACKAGES: PackedPackage[] = [
     dir: 'core',
     esm: `import * as core from '@csq/core';\n${coreCheck('core')}`,
     cjs: `const core = require('@csq/core');\n${coreCheck('core')}`,
+  },
+  {
+    name: '@csq/layers',
+    dir: 'layers',
+    extra: ['@tensorflow/tfjs-backend-cpu@4.22.0'],
+    esm:
+      `import * as layers from '@csq/layers';\nimport * as lnode from '@csq/layers/node';\n` +
+      `import * as tf from '@tensorflow/tfjs-core';\nimport '@tensorflow/tfjs-backend-cpu';\n` +
+      `import * as tfl from '@tensorflow/tfjs-layers';\n${nodeImports}${layersCheck('layers', 'lnode', 'tf', 'tfl')}`,
+    cjs:
+      `const layers = require('@csq/layers');\nconst lnode = require('@csq/layers/node');\n` +
+      `const tf = require('@tensorflow/tfjs-core');\nrequire('@tensorflow/tfjs-backend-cpu');\n` +
+      `const tfl = require('@tensorflow/tfjs-layers');\n${nodeRequires}${layersCheck('layers', 'lnode', 'tf', 'tfl')}`,
+  },
+  {
+    name: '@csq/budget',
+    dir: 'budget',
+    extra: ['@tensorflow/tfjs-backend-cpu@4.22.0'],
+    esm:
+      `import * as budget from '@csq/budget';\nimport * as layers from '@csq/layers';\n` +
+      `import * as tf from '@tensorflow/tfjs-core';\nimport '@tensorflow/tfjs-backend-cpu';\n` +
+      budgetCheck('budget', 'layers', 'tf'),
+    cjs:
+      `const budget = require('@csq/budget');\nconst layers = require('@csq/layers');\n` +
+      `const tf = require('@tensorflow/tfjs-core');\nrequire('@tensorflow/tfjs-backend-cpu');\n` +
+      budgetCheck('budget', 'layers', 'tf'),
   },
   {
     name: '@csq/data',
