@@ -37,7 +37,9 @@ function model(opts: { denseCounted?: boolean } = {}) {
 }
 
 function setMask(m: tf.LayersModel, name: string, values: number[]) {
-  (m.getLayer(name) as CsqConv2D).maskVariable.write(tf.tensor1d(values));
+  tf.tidy(() => {
+    (m.getLayer(name) as CsqConv2D).maskVariable.write(tf.tensor1d(values));
+  });
 }
 
 function masks(m: tf.LayersModel, name: string): number[] {
@@ -174,6 +176,25 @@ describe('BudgetRegularizer', () => {
     expect(masks(m, 'c1')).toEqual(before);
     const p1 = Array.from((m.getLayer('c1') as CsqConv2D).csqKernel.p.read().dataSync());
     expect(p1).not.toEqual(p0);
+  });
+
+  it('leaks no tensors across predict, stats, report and penalty', async () => {
+    const m = model();
+    const budget = new BudgetRegularizer(m, { mode: 'bops', targetBits: 2, lambda: 1 });
+    const x = tf.ones([1, 6, 6, 1]);
+    const round = async (i: number) => {
+      setMask(m, 'c1', [i, -i, 1, -1]); // a new mask value forces a recount
+      tf.dispose(m.predict(x) as tf.Tensor);
+      budget.stats();
+      budget.report();
+      await budget.refresh();
+      tf.dispose(budget.penalty());
+      new CsqController(m).setBeta(2 + i);
+    };
+    await round(0);
+    const before = tf.memory().numTensors;
+    for (let i = 1; i < 4; i++) await round(i);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('refresh() counts asynchronously and penalty() then reuses the count', async () => {

@@ -67,4 +67,31 @@ describe('CsqController', () => {
     expectClose(c1.maskVariable.read().dataSync(), [0, -25, 0, 0, -150], 1e-6);
     expect(ctl.beta).toBe(1);
   });
+
+  it('leaks no tensors across forward passes, training steps and state changes', () => {
+    const model = smallModel();
+    const ctl = new CsqController(model);
+    const opt = tf.train.sgd(0.01);
+    const x = tf.ones([2, 6, 6, 1]);
+    const step = (i: number) => {
+      ctl.setBeta(1 + i);
+      ctl.setTicket(i % 2 === 1);
+      tf.dispose(
+        opt.minimize(
+          () => tf.sum(model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+          true,
+        ),
+      );
+      ctl.setExact(true);
+      tf.dispose(model.predict(x) as tf.Tensor);
+      ctl.setExact(false);
+      ctl.layerBits();
+      ctl.resetMasks(2);
+    };
+    step(0);
+    step(1);
+    const before = tf.memory().numTensors;
+    for (let i = 2; i < 6; i++) step(i);
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });
