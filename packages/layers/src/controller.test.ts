@@ -76,12 +76,9 @@ describe('CsqController', () => {
     const step = (i: number) => {
       ctl.setBeta(1 + i);
       ctl.setTicket(i % 2 === 1);
-      tf.dispose(
-        opt.minimize(
-          () => tf.sum(model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
-          true,
-        ),
-      );
+      opt
+        .minimize(() => tf.sum(model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true)
+        ?.dispose();
       ctl.setExact(true);
       tf.dispose(model.predict(x) as tf.Tensor);
       ctl.setExact(false);
