@@ -166,6 +166,29 @@ const webgpuCheck = (wg: string, node: string) => `
 })().catch((err) => { console.error(err); process.exit(1); });
 `;
 
+// @csq/trainer-node: importing it registers the wasm training kernels; without tfjs-node(-gpu)
+// (optional peers, not installed here) auto selection lands on wasm and says why; a conv
+// gradient (Conv2DBackpropFilter, missing from tfjs-backend-wasm 4.22) then runs on wasm.
+const trainerNodeCheck = (tn: string, tf: string) => `
+(async () => {
+  if (!${tn}.isCsqWasmKernel('Conv2DBackpropFilter')) throw new Error('kernels not registered on import');
+  const sel = await ${tn}.selectBackend();
+  if (sel.name !== 'wasm' || ${tf}.getBackend() !== 'wasm') throw new Error('selected ' + sel.message);
+  if (!/^not installed; to use it: npm install @tensorflow\\/tfjs-node-gpu@/.test(sel.tried[0].reason)) throw new Error(sel.tried[0].reason);
+  const x = ${tf}.ones([1, 4, 4, 1]);
+  const dw = ${tf}.grad((w) => ${tf}.sum(${tf}.conv2d(x, w, 1, 'same')))(${tf}.ones([3, 3, 1, 1]));
+  const want = [9, 12, 9, 12, 16, 12, 9, 12, 9];
+  const got = Array.from(dw.dataSync());
+  if (got.some((v, i) => v !== want[i])) throw new Error('conv filter gradient ' + got);
+  const d = await ${tn}.describeBackend();
+  if (!d.wasm || !d.wasm.trainingKernels) throw new Error('describeBackend ' + d.text);
+  let code = 'no error';
+  try { await ${tn}.selectBackend({ backend: 'tfjs-node' }); } catch (e) { code = e.code; }
+  if (code !== 'CSQ_BACKEND_UNAVAILABLE') throw new Error('explicit tfjs-node: ' + code);
+  console.log('ok');
+})().catch((err) => { console.error(err); process.exit(1); });
+`;
+
 export const PACKAGES: PackedPackage[] = [
   {
     name: '@csq/loader',
@@ -238,5 +261,15 @@ export const PACKAGES: PackedPackage[] = [
     cjs:
       `const wg = require('@csq/trainer-webgpu');\nconst wgn = require('@csq/trainer-webgpu/node');\n` +
       webgpuCheck('wg', 'wgn'),
+  },
+  {
+    name: '@csq/trainer-node',
+    dir: 'trainer-node',
+    esm:
+      `import * as tn from '@csq/trainer-node';\nimport * as tf from '@tensorflow/tfjs';\n` +
+      trainerNodeCheck('tn', 'tf'),
+    cjs:
+      `const tn = require('@csq/trainer-node');\nconst tf = require('@tensorflow/tfjs');\n` +
+      trainerNodeCheck('tn', 'tf'),
   },
 ];

@@ -72,7 +72,7 @@ async function timeSteps(
 }
 
 function fmt(t: Timing): string {
-  return `${t.stepMs.toFixed(0).padStart(7)} ms/step at batch ${String(t.batch).padStart(3)} (${t.imagesPerSecond.toFixed(1).padStart(6)} img/s)`;
+  return `${t.stepMs.toFixed(0).padStart(7)} ms/step at batch ${String(t.batch).padStart(3)} (${t.imagesPerSecond.toPrecision(3).padStart(6)} img/s)`;
 }
 
 /** Our Conv2DBackpropInput against wasm's own, on ResNet-20 layer shapes. */

@@ -4,6 +4,7 @@
  * blocks, activation quantizers), for the kernel tests and the benchmark. Not exported.
  */
 import { clipAndQuantize } from '@csq/core';
+import { uniform } from '@csq/test-utils';
 import * as tf from '@tensorflow/tfjs';
 
 type SymbolicTensor = tf.SymbolicTensor;
@@ -175,5 +176,32 @@ export function lossAndGrads(
       grads: vars.map((v) => grads[v.name]!.dataSync() as Float32Array),
       names: model.trainableWeights.map((w) => w.originalName),
     };
+  });
+}
+
+/**
+ * Sets every trainable weight from a seed (He-uniform kernels, BN gamma near 1, small beta and
+ * biases), so a test sees the same network on every run. Backends round differently, and a
+ * pre-activation within rounding of a ReLU kink can flip its mask between them; with fixed
+ * weights and inputs that either happens on every run or never.
+ */
+export function seedWeights(model: tf.LayersModel, seed: number): void {
+  model.trainableWeights.forEach((w, i) => {
+    const shape = w.shape as number[];
+    const size = tf.util.sizeFromShape(shape);
+    const name = w.originalName;
+    let values: Float32Array;
+    if (name.endsWith('kernel')) {
+      const fanIn = tf.util.sizeFromShape(shape.slice(0, -1)) || 1;
+      const a = Math.sqrt(6 / fanIn);
+      values = uniform(size, -a, a, seed + i);
+    } else if (name.endsWith('gamma')) {
+      values = uniform(size, 0.8, 1.2, seed + i);
+    } else {
+      values = uniform(size, -0.1, 0.1, seed + i);
+    }
+    const t = tf.tensor(values, shape);
+    w.write(t);
+    t.dispose();
   });
 }

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isCsqWasmKernel, registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from '../index.js';
 import { expectRelClose, rand, valuesOn } from '../testing/compare.js';
+import { outerReduction } from './reduce.js';
 import { tileAsBroadcast } from './tile.js';
 
 afterAll(() => useBackend('cpu'));
@@ -23,8 +24,8 @@ describe('registerWasmTrainingKernels', () => {
       'DepthwiseConv2dNativeBackpropFilter',
       'DepthwiseConv2dNativeBackpropInput',
     ]);
-    // wasm's own Conv2DBackpropInput, BatchMatMul, _FusedMatMul and Tile bind their C++ entry
-    // point in setupFunc; the replacements carry it over
+    // wasm's own Conv2DBackpropInput, BatchMatMul, _FusedMatMul, Tile, Sum and Mean bind their
+    // C++ entry point in setupFunc; the replacements carry it over
     for (const k of WASM_TRAINING_KERNELS.filter((s) => s.reason === 'faster')) {
       expect(typeof tf.getKernel(k.name, 'wasm').setupFunc, k.name).toBe('function');
     }
@@ -106,6 +107,37 @@ describe('fast transposed matMul', () => {
     ];
     const expected = await valuesOn('cpu', run);
     const actual = await valuesOn('wasm', run);
+    for (let i = 0; i < expected.length; i++) expectRelClose(actual[i]!, expected[i]!);
+  });
+});
+
+describe('fast Sum and Mean over outer axes', () => {
+  it('plans only contiguous outer blocks', () => {
+    expect(outerReduction([128, 32, 32, 16], [0, 1, 2])).toEqual([1, 131072, 16]);
+    expect(outerReduction([4, 5, 6, 7], [1, 2])).toEqual([4, 30, 7]);
+    expect(outerReduction([4, 5, 6, 7], [3])).toBeNull(); // innermost: wasm's own
+    expect(outerReduction([4, 5, 6, 7], [0, 2])).toBeNull(); // not contiguous
+    expect(outerReduction([1, 5, 6], [0])).toBeNull(); // nothing to reduce
+  });
+
+  it('matches the cpu backend, keepDims or not, and falls back for the rest', async () => {
+    const x = () => rand([3, 5, 4, 6], 9);
+    const run = () => [
+      tf.sum(x(), [0, 1, 2]),
+      tf.mean(x(), [0, 1, 2], true),
+      tf.sum(x(), [1, 2], true),
+      tf.mean(x(), [2, 1]),
+      tf.sum(x(), 0),
+      tf.mean(x(), -1),
+      tf.sum(x(), [0, 2]),
+      tf.sum(x()),
+      tf.sum(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32'), 0),
+    ];
+    const expected = await valuesOn('cpu', run);
+    const shapes = await valuesOn('cpu', () => run().map((t) => tf.tensor(t.shape)));
+    const actual = await valuesOn('wasm', run);
+    const actualShapes = await valuesOn('wasm', () => run().map((t) => tf.tensor(t.shape)));
+    expect(actualShapes.map((s) => Array.from(s))).toEqual(shapes.map((s) => Array.from(s)));
     for (let i = 0; i < expected.length; i++) expectRelClose(actual[i]!, expected[i]!);
   });
 });

@@ -10,6 +10,7 @@ import {
   depthwiseConv2dNativeBackpropInput,
 } from './conv-backprop.js';
 import { untransposedMatMul } from './mat-mul.js';
+import { poolingMean, poolingSum } from './reduce.js';
 import { broadcastTile } from './tile.js';
 
 /** Marks our kernel functions, so registering twice (even from two copies) changes nothing. */
@@ -53,6 +54,8 @@ export const WASM_TRAINING_KERNELS: readonly KernelSpec[] = [
     make: (original) => original && untransposedMatMul(original),
   },
   { name: 'Tile', reason: 'faster', make: (original) => original && broadcastTile(original) },
+  { name: 'Sum', reason: 'faster', make: (original) => original && poolingSum(original) },
+  { name: 'Mean', reason: 'faster', make: (original) => original && poolingMean(original) },
 ];
 
 /**

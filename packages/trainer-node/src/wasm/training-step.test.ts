@@ -8,6 +8,7 @@ import {
   cifarResNet,
   depthwiseNet,
   lossAndGrads,
+  seedWeights,
   smallCnn,
 } from '../testing/nets.js';
 
@@ -23,8 +24,8 @@ function labels(n: number, classes = 10): tf.Tensor {
   );
 }
 
-// Each network is built once (on cpu); the same weights then run one training step's forward
-// and backward pass on cpu and on wasm.
+// Each network is built once (on cpu) with seeded weights (see seedWeights); the same weights
+// then run one training step's forward and backward pass on cpu and on wasm.
 const NETS: [string, () => tf.LayersModel, number[]][] = [
   ['small CNN: conv, BN, ReLU, max-pool, avg-pool, GAP, dense', () => smallCnn(), [3, 16, 16, 3]],
   [
@@ -50,6 +51,7 @@ describe('one training step on wasm matches the cpu backend', () => {
     it(name, async () => {
       await useBackend('cpu');
       const model = make();
+      seedWeights(model, 100);
       const x = rand(xShape, 11);
       const y = labels(xShape[0]!);
       const expected = lossAndGrads(model, x, y);
@@ -66,10 +68,32 @@ describe('one training step on wasm matches the cpu backend', () => {
   }
 });
 
+// The full float ResNet-20 (32x32x3, widths 16/32/64): about 15 s on the cpu backend, so opt-in;
+// the ResNet-8 cases above are its fast smoke version.
+describe.runIf(process.env.CSQ_SLOW === '1')('full ResNet-20 (CSQ_SLOW=1)', () => {
+  it('one training step on wasm matches the cpu backend', async () => {
+    await useBackend('cpu');
+    const model = cifarResNet();
+    seedWeights(model, 200);
+    const x = rand([2, 32, 32, 3], 3);
+    const y = labels(2);
+    const expected = lossAndGrads(model, x, y);
+    await useBackend('wasm');
+    const actual = lossAndGrads(model, x, y);
+    expectRelClose([actual.loss], [expected.loss]);
+    for (let i = 0; i < expected.grads.length; i++) {
+      expectRelClose(actual.grads[i]!, expected.grads[i]!);
+    }
+    tf.dispose([x, y]);
+    model.dispose();
+  }, 300_000);
+});
+
 describe('training on wasm', () => {
   it('SGD-momentum steps of a ResNet give the cpu weights, with flat memory', async () => {
     await useBackend('cpu');
     const model = cifarResNet({ blocks: 1, width: 4, inputShape: [10, 10, 3] });
+    seedWeights(model, 300);
     const initial = model.getWeights().map((w) => w.clone());
     const x = rand([4, 10, 10, 3], 5);
     const y = labels(4);
