@@ -9,24 +9,34 @@ import * as tf from '@tensorflow/tfjs';
 
 type SymbolicTensor = tf.SymbolicTensor;
 
-/** Activation quantizer of spec 4 as a layer: ReLU6 clip, round to `bits` (straight-through). */
+/**
+ * Activation quantizer of spec 4 as a layer: clip (ReLU6 above 3 bits, PACT with a trainable
+ * alpha at 3 bits or fewer), then round to `bits` (straight-through).
+ */
 export class ActQuant extends tf.layers.Layer {
   static className = 'CsqTestActQuant';
+  private alpha: tf.LayerVariable | null = null;
   constructor(private readonly bits: number) {
     super({});
   }
+  override build(): void {
+    if (this.bits <= 3) {
+      this.alpha = this.addWeight('alpha', [1], 'float32', tf.initializers.constant({ value: 3 }));
+    }
+    this.built = true;
+  }
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-    return clipAndQuantize(x, this.bits);
+    return clipAndQuantize(x, this.bits, this.alpha?.read());
   }
 }
 
-export type Activation = 'relu' | 'relu6' | 'quant';
+export type Activation = 'relu' | 'relu6' | 'quant' | 'pact';
 
 function act(x: SymbolicTensor, kind: Activation): SymbolicTensor {
   if (kind === 'relu') return tf.layers.reLU().apply(x) as SymbolicTensor;
   if (kind === 'relu6') return tf.layers.reLU({ maxValue: 6 }).apply(x) as SymbolicTensor;
-  return new ActQuant(4).apply(x) as SymbolicTensor;
+  return new ActQuant(kind === 'quant' ? 4 : 2).apply(x) as SymbolicTensor;
 }
 
 function conv(
@@ -195,6 +205,8 @@ export function seedWeights(model: tf.LayersModel, seed: number): void {
       const fanIn = tf.util.sizeFromShape(shape.slice(0, -1)) || 1;
       const a = Math.sqrt(6 / fanIn);
       values = uniform(size, -a, a, seed + i);
+    } else if (name.endsWith('alpha')) {
+      values = uniform(size, 2, 4, seed + i); // PACT clip values
     } else if (name.endsWith('gamma')) {
       values = uniform(size, 0.8, 1.2, seed + i);
     } else {

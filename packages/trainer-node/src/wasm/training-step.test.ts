@@ -34,6 +34,11 @@ const NETS: [string, () => tf.LayersModel, number[]][] = [
     [2, 12, 12, 3],
   ],
   [
+    'ResNet-8 with 2-bit PACT activation quantizers (trainable clip alpha)',
+    () => cifarResNet({ blocks: 1, width: 4, inputShape: [9, 9, 3], activation: 'pact' }),
+    [2, 9, 9, 3],
+  ],
+  [
     'ResNet-8 with ReLU6 on odd sizes',
     () => cifarResNet({ blocks: 1, width: 4, inputShape: [11, 13, 3], activation: 'relu6' }),
     [3, 11, 13, 3],
