@@ -23,6 +23,9 @@ export {
   type SelectBackendOptions,
   selectBackend,
 } from './backend.js';
+export { interruptSignal } from './interrupt.js';
+export { FileRunStore, fileRunStore } from './run-store.js';
+export { type TrainNodeOptions, trainNode } from './train-node.js';
 export {
   isCsqWasmKernel,
   registerWasmTrainingKernels,
