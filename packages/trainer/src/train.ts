@@ -183,8 +183,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const preprocess = opts.preprocess ?? defaultPreprocess(cfg, data.mean, data.std);
   const probabilities = endsInSoftmax(model);
   const allWeights = model.weights.map((w) => w.read() as tf.Variable);
-  const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const masks = new Set(controller.maskVariables().map((w) => w.read() as tf.Variable));
+  // masks count as trainable even when a model was saved in the ticket phase (frozen masks)
+  const trainable = model.weights
+    .filter((w) => w.trainable || masks.has(w.read() as tf.Variable))
+    .map((w) => w.read() as tf.Variable);
   const optimizer = new SgdMomentum(cfg.momentum, cfg.weightDecay);
   const total = totalEpochs(cfg);
   const trainCount =
