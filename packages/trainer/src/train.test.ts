@@ -92,48 +92,57 @@ describe('the CSQ loop', () => {
     expect(result.report?.layers.map((l) => l.name)).toEqual(['conv', 'fc']);
   }, 120_000);
 
-  it('stops on abort with a checkpoint and resumes to exactly the uninterrupted result', async () => {
-    const cfg = csqConfig({
-      epochs: 3,
-      csq: { ticket: 2, budget: { targetBits: 2, lambda: 0.2 } },
-    });
-    const straight = tinyModel();
-    const refStore = new MemoryRunStore();
-    const ref = await train({ model: straight, data: tinyData(), config: cfg, store: refStore });
+  it.each([
+    [1, 'search'],
+    [2, 'ticket'],
+  ])(
+    'stops on abort in epoch %i (%s phase) with a checkpoint and resumes to exactly the uninterrupted result',
+    async (stopEpoch) => {
+      const cfg = csqConfig({
+        epochs: 3,
+        csq: { ticket: 2, budget: { targetBits: 2, lambda: 0.2 } },
+      });
+      const straight = tinyModel();
+      const refStore = new MemoryRunStore();
+      const ref = await train({ model: straight, data: tinyData(), config: cfg, store: refStore });
 
-    const store = new MemoryRunStore();
-    const abort = new AbortController();
-    const first = tinyModel();
-    const stopped = await train({
-      model: first,
-      data: tinyData(),
-      config: cfg,
-      store,
-      signal: abort.signal,
-      callbacks: { onBatchEnd: (l) => void (l.epoch === 1 && l.batch === 1 && abort.abort()) },
-    });
-    expect(stopped.stopped).toBe(true);
-    expect(stopped.history).toHaveLength(1);
-    expect(await store.readBytes(checkpointName('csq'))).toBeDefined();
+      const store = new MemoryRunStore();
+      const abort = new AbortController();
+      const first = tinyModel();
+      const stopped = await train({
+        model: first,
+        data: tinyData(),
+        config: cfg,
+        store,
+        signal: abort.signal,
+        callbacks: {
+          onBatchEnd: (l) => void (l.epoch === stopEpoch && l.batch === 1 && abort.abort()),
+        },
+      });
+      expect(stopped.stopped).toBe(true);
+      expect(stopped.history).toHaveLength(stopEpoch);
+      expect(await store.readBytes(checkpointName('csq'))).toBeDefined();
 
-    const second = tinyModel({ seed: 99 }); // different init: the checkpoint must overwrite it
-    const resumed = await train({
-      model: second,
-      data: tinyData(),
-      config: cfg,
-      store,
-      resume: true,
-    });
-    expect(resumed.history.map((l) => l.loss)).toEqual(ref.history.map((l) => l.loss));
-    expect(resumed.history.map((l) => l.softAccuracy)).toEqual(
-      ref.history.map((l) => l.softAccuracy),
-    );
-    expect(weightValues(second)).toEqual(weightValues(straight));
-    const noTime = (t: string | undefined) => t!.replace(/"seconds":[0-9.e-]+/g, '"seconds":0');
-    expect(noTime(await store.readText('metrics.jsonl'))).toBe(
-      noTime(await refStore.readText('metrics.jsonl')),
-    );
-  }, 120_000);
+      const second = tinyModel({ seed: 99 }); // different init: the checkpoint must overwrite it
+      const resumed = await train({
+        model: second,
+        data: tinyData(),
+        config: cfg,
+        store,
+        resume: true,
+      });
+      expect(resumed.history.map((l) => l.loss)).toEqual(ref.history.map((l) => l.loss));
+      expect(resumed.history.map((l) => l.softAccuracy)).toEqual(
+        ref.history.map((l) => l.softAccuracy),
+      );
+      expect(weightValues(second)).toEqual(weightValues(straight));
+      const noTime = (t: string | undefined) => t!.replace(/"seconds":[0-9.e-]+/g, '"seconds":0');
+      expect(noTime(await store.readText('metrics.jsonl'))).toBe(
+        noTime(await refStore.readText('metrics.jsonl')),
+      );
+    },
+    120_000,
+  );
 
   it('refuses to resume with other settings, or without a checkpoint', async () => {
     const store = new MemoryRunStore();

@@ -182,10 +182,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     : undefined;
   const preprocess = opts.preprocess ?? defaultPreprocess(cfg, data.mean, data.std);
   const probabilities = endsInSoftmax(model);
-  const allWeights = model.weights.map((w) => w.read() as tf.Variable);
+  // model.weights lists trainable weights first, and the frozen masks of the ticket phase are
+  // not trainable, so its order changes with the phase: use a stable order
+  const ordered = stableWeights(model);
+  const allWeights = ordered.map((w) => w.read() as tf.Variable);
   const masks = new Set(controller.maskVariables().map((w) => w.read() as tf.Variable));
-  // masks count as trainable even when a model was saved in the ticket phase (frozen masks)
-  const trainable = model.weights
+  // masks count as trainable in every phase
+  const trainable = ordered
     .filter((w) => w.trainable || masks.has(w.read() as tf.Variable))
     .map((w) => w.read() as tf.Variable);
   const optimizer = new SgdMomentum(cfg.momentum, cfg.weightDecay);
@@ -226,12 +229,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           'or start a new run in another output directory.',
       );
     }
-    const names = model.weights.map((w) => w.originalName);
-    if (h.weightNames.length !== names.length || h.weightNames.some((n, i) => n !== names[i])) {
+    // auto-generated layer names (batch_normalization_3...) differ between model instances,
+    // so the model is matched on each weight's kind (kernel, gamma...) and shape
+    const names = weightSignature(model);
+    const mismatch =
+      h.weightNames.length !== names.length || h.weightNames.some((n, i) => n !== names[i]);
+    if (mismatch) {
       throw new CsqError(
         'CSQ_RESUME_MODEL_MISMATCH',
-        `cannot resume ${store.location}: its checkpoint holds ${h.weightNames.length} weights of a different model ` +
-          `than the one given (${names.length} weights). Use the same model (and --bits/--act-bits) as the original run.`,
+        `cannot resume ${store.location}: its checkpoint holds a different model (${h.weightNames.length} weights) than ` +
+          `the one given (${names.length} weights). Use the same model (and --bits/--act-bits) as the original run.`,
       );
     }
     allWeights.forEach((v, i) => {
@@ -280,7 +287,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       batch: b,
       accum: acc,
       history,
-      weightNames: model.weights.map((w) => w.originalName),
+      weightNames: weightSignature(model),
       hasRewind: rewind !== undefined,
     };
     await store.writeBytes(ckptName, encodeCheckpoint(header, tensors));
@@ -479,6 +486,29 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   optimizer.dispose();
   for (const cb of callbacks) await cb.onTrainEnd?.(result);
   return result;
+}
+
+/** Per weight: its kind (the part after the layer name) and shape, e.g. "kernel[3,3,1,16]". */
+function weightSignature(model: tfl.LayersModel): string[] {
+  return stableWeights(model).map(
+    (w) => `${w.originalName.split('/').pop()}[${w.shape.join(',')}]`,
+  );
+}
+
+/** Every weight of the model, layer by layer, in an order that does not depend on trainability. */
+function stableWeights(model: tfl.LayersModel): tfl.LayerVariable[] {
+  const seen = new Set<tfl.LayerVariable>();
+  const out: tfl.LayerVariable[] = [];
+  for (const layer of model.layers) {
+    // creation order (a layer lists trainable weights first, which moves frozen masks)
+    for (const w of [...layer.weights].sort((a, b) => a.id - b.id)) {
+      if (!seen.has(w)) {
+        seen.add(w);
+        out.push(w);
+      }
+    }
+  }
+  return out;
 }
 
 /** One human-readable line per epoch. */
