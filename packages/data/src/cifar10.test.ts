@@ -1,11 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CsqError } from '@csq/core';
+import { cifarPixel, cifarRecords, tempDir } from '@csq/test-utils/data-files';
 import { describe, expect, it } from 'vitest';
 import { CIFAR10_MEAN, CIFAR10_STD } from './augment.js';
 import { loadCifar10, parseCifar10Batch } from './cifar10.js';
 import { readAll } from './source.js';
-import { cifarPixel, cifarRecords, tempDir } from './test-files.js';
 
 const root = tempDir('csq-cifar-');
 let n = 0;

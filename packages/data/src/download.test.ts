@@ -6,13 +6,20 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CsqError } from '@csq/core';
+import {
+  cifarPixel,
+  cifarRecords,
+  idxBytes,
+  idxImages,
+  idxPixel,
+  tempDir,
+} from '@csq/test-utils/data-files';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCifar10 } from './cifar10.js';
 import { DATASET_MD5, download } from './download.js';
 import { loadIdx } from './idx.js';
 import { loadData } from './load-data.js';
 import { readAll } from './source.js';
-import { cifarPixel, cifarRecords, idxBytes, idxImages, idxPixel, tempDir } from './test-files.js';
 
 const root = tempDir('csq-download-');
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');

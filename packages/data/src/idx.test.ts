@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CsqError } from '@csq/core';
 import { expectClose } from '@csq/test-utils';
+import { idxBytes, idxImages, idxPixel, tempDir } from '@csq/test-utils/data-files';
 import { describe, expect, it } from 'vitest';
 import { loadIdx, parseIdx } from './idx.js';
 import { readAll } from './source.js';
-import { idxBytes, idxImages, idxPixel, tempDir } from './test-files.js';
 
 const root = tempDir('csq-idx-');
 let n = 0;

@@ -1,12 +1,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CsqError } from '@csq/core';
+import { tempDir } from '@csq/test-utils/data-files';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IMAGENET_MEAN } from './augment.js';
 import { DecodePool } from './decode-pool.js';
 import { type ImageFolderSource, imageFolderSource, loadImageFolder } from './image-folder.js';
-import { tempDir } from './test-files.js';
 
 const RED = [200, 10, 20];
 const BLUE = [5, 30, 220];

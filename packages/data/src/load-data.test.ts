@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CsqError } from '@csq/core';
+import { cifarRecords, idxBytes, idxImages, tempDir } from '@csq/test-utils/data-files';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { loadData } from './load-data.js';
-import { cifarRecords, idxBytes, idxImages, tempDir } from './test-files.js';
 
 const root = tempDir('csq-load-data-');
 

@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CsqError } from '@csq/core';
+import { tempDir } from '@csq/test-utils/data-files';
 import { describe, expect, it } from 'vitest';
 import { extractTar } from './tar.js';
-import { tempDir } from './test-files.js';
 
 const root = tempDir('csq-tar-');
 let n = 0;
