@@ -128,7 +128,7 @@ export function parseCommandArgs(
       .join(', ');
     throw new CsqError(
       'CSQ_BAD_FLAG',
-      `csq ${command}: ${(e as Error).message}. Valid flags: ${valid}.`,
+      `${(e as Error).message} Valid flags for csq ${command}: ${valid}.`,
     );
   }
 }

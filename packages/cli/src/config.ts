@@ -109,7 +109,8 @@ export function recipe(name: string): RunConfigInput {
 /**
  * Merges recipe < config file < overrides (later wins; `augment` merged key by key) and
  * validates. When the epochs change but the ticket was not given, the ticket moves with them
- * (two epochs before the end for the quickstart; recipes keep their distance to the end).
+ * (two epochs before the end for the quickstart; recipes keep their distance to the end), and
+ * a recipe's warm-up is cut to end before the last epoch.
  */
 export function resolveRunConfig(layers: { source: string; config: RunConfigInput }[]): RunConfig {
   const merged: Record<string, unknown> = {};
@@ -124,9 +125,18 @@ export function resolveRunConfig(layers: { source: string; config: RunConfigInpu
       } else merged[k] = v;
     }
   }
-  const explicitTicket = layers.some((l, i) => i > 0 && l.config.ticket !== undefined);
-  if (!explicitTicket && ticketFromEnd !== undefined && typeof merged.epochs === 'number') {
+  const explicit = (key: keyof RunConfigInput) =>
+    layers.some((l, i) => i > 0 && l.config[key] !== undefined);
+  if (!explicit('ticket') && ticketFromEnd !== undefined && typeof merged.epochs === 'number') {
     merged.ticket = Math.max(1, merged.epochs - ticketFromEnd);
+  }
+  // a recipe's warm-up shrinks with a short run (it must end before the last epoch)
+  if (
+    !explicit('warmupEpochs') &&
+    typeof merged.epochs === 'number' &&
+    typeof merged.warmupEpochs === 'number'
+  ) {
+    merged.warmupEpochs = Math.min(merged.warmupEpochs, merged.epochs - 1);
   }
   return validateRunConfig(merged, layers.map((l) => l.source).join(' + '));
 }

@@ -97,8 +97,9 @@ export async function toExactPlainModel(model: tf.LayersModel): Promise<{
   const source = layersByName(model);
   // which plain layer owns each weight, and at which index
   const owner = new Map<tf.LayerVariable, { layer: tf.layers.Layer; index: number }>();
-  for (const layer of layersByName(plain).values())
-    layer.weights.forEach((w, index) => owner.set(w, { layer, index }));
+  for (const layer of layersByName(plain).values()) {
+    for (const [index, w] of layer.weights.entries()) owner.set(w, { layer, index });
+  }
   const weights: PackedWeightInput[] = [];
   const values: tf.Tensor[] = [];
   for (const w of plain.weights) {

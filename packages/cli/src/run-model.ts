@@ -52,7 +52,14 @@ export function loadRunData(
 ): Promise<DataSplits> {
   return loadData(cfg.data, {
     seed: 0,
-    ...(opts.download ? { download: true } : {}),
+    // CSQ_DOWNLOAD_BASE_URL: a mirror of the MNIST / CIFAR-10 files (same names and checksums)
+    ...(opts.download
+      ? {
+          download: process.env.CSQ_DOWNLOAD_BASE_URL
+            ? { baseUrl: process.env.CSQ_DOWNLOAD_BASE_URL }
+            : true,
+        }
+      : {}),
     imageFolder: {
       ...(cfg.imageSize !== undefined ? { size: cfg.imageSize } : {}),
       ...(cfg.workers !== undefined ? { workers: cfg.workers } : {}),

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CsqError } from '@csq/core';
 import { CsqController } from '@csq/layers';
@@ -160,13 +161,16 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
     // ---- the float baseline: in a worker thread when a core is free, else first ----------------
     let baseline: Promise<TrainResult | undefined> = Promise.resolve(undefined);
     let worker: Worker | undefined;
+    // tfjs-wasm and cpu use one core per thread; a worker thread uses the second core. (From
+    // sources, as in tests, there is no built worker file: train one after the other.)
+    const workerUrl = new URL('./baseline-worker.js', import.meta.url);
     const parallel =
       cfg.baseline &&
       availableParallelism() >= 2 &&
-      backend.name !== 'tfjs-node-gpu' &&
-      backend.name !== 'tfjs-node';
+      (backend.name === 'wasm' || backend.name === 'cpu') &&
+      existsSync(fileURLToPath(workerUrl));
     if (cfg.baseline && parallel) {
-      worker = new Worker(new URL('./baseline-worker.js', import.meta.url), {
+      worker = new Worker(workerUrl, {
         workerData: { cfg, out, resume, backend: backend.name },
       });
       const w = worker;
