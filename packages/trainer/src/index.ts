@@ -28,7 +28,9 @@ export { MemoryRunStore, type RunStore } from './store.js';
 export {
   type BatchLogs,
   checkpointName,
+  createTrainStep,
   formatLine,
+  type StepStats,
   type TrainData,
   type TrainerCallbacks,
   type TrainOptions,

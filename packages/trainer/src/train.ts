@@ -192,6 +192,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     .filter((w) => w.trainable || masks.has(w.read() as tf.Variable))
     .map((w) => w.read() as tf.Variable);
   const optimizer = new SgdMomentum(cfg.momentum, cfg.weightDecay);
+  const step = createTrainStep(model, { optimizer, budget, probabilities });
   const total = totalEpochs(cfg);
   const trainCount =
     cfg.limitTrain > 0 ? Math.min(cfg.limitTrain, data.train.count) : data.train.count;
@@ -372,24 +373,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
             })
           : undefined;
       const { x, labels, count } = toTensors(data.train, raw, preprocess);
-      let kept: tf.Tensor[] = [];
-      const { value, grads } = tf.variableGrads(() => {
-        const outputs = model.apply(x, { training: true }) as tf.Tensor;
-        const ce = crossEntropy(outputs, labels, probabilities);
-        const penalty = withPenalty ? budget!.penalty() : tf.scalar(0);
-        const correct = tf.sum(tf.cast(tf.equal(tf.argMax(outputs, -1), labels), 'float32'));
-        kept = [tf.keep(ce), tf.keep(penalty), tf.keep(correct)];
-        return tf.add(ce, penalty) as tf.Scalar;
-      }, vars);
-      optimizer.step(
+      const { loss, ce, penalty, correct } = await step(x, labels, {
+        lr: plan.lr,
         vars,
-        vars.map((v) => grads[v.name]),
-        plan.lr,
-      );
-      const statsT = tf.stack([value, ...kept]);
-      const stats = await statsT.data();
-      tf.dispose([statsT, value, x, labels, ...kept, ...Object.values(grads)]);
-      const [loss, ce, penalty, correct] = [stats[0]!, stats[1]!, stats[2]!, stats[3]!];
+        withPenalty,
+      });
+      tf.dispose([x, labels]);
       if (!Number.isFinite(loss)) {
         throw new CsqError(
           'CSQ_NAN_LOSS',
@@ -486,6 +475,50 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   optimizer.dispose();
   for (const cb of callbacks) await cb.onTrainEnd?.(result);
   return result;
+}
+
+/** What one training step reports (means over the batch; `correct` is a count). */
+export interface StepStats {
+  loss: number;
+  ce: number;
+  penalty: number;
+  correct: number;
+}
+
+/**
+ * One training step of the loop, exactly as `train` runs it: forward in training mode, softmax
+ * cross-entropy plus the budget term, gradients of `vars`, the SGD-momentum update with weight
+ * decay, and one read of the step's numbers. Exported for benchmarks and custom loops.
+ */
+export function createTrainStep(
+  model: tfl.LayersModel,
+  opts: { optimizer: SgdMomentum; budget?: BudgetRegularizer; probabilities?: boolean },
+): (
+  x: tf.Tensor,
+  labels: tf.Tensor1D,
+  args: { lr: number; vars: tf.Variable[]; withPenalty: boolean },
+) => Promise<StepStats> {
+  const probabilities = opts.probabilities ?? endsInSoftmax(model);
+  return async (x, labels, { lr, vars, withPenalty }) => {
+    let kept: tf.Tensor[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const outputs = model.apply(x, { training: true }) as tf.Tensor;
+      const ce = crossEntropy(outputs, labels, probabilities);
+      const penalty = withPenalty && opts.budget ? opts.budget.penalty() : tf.scalar(0);
+      const correct = tf.sum(tf.cast(tf.equal(tf.argMax(outputs, -1), labels), 'float32'));
+      kept = [tf.keep(ce), tf.keep(penalty), tf.keep(correct)];
+      return tf.add(ce, penalty) as tf.Scalar;
+    }, vars);
+    opts.optimizer.step(
+      vars,
+      vars.map((v) => grads[v.name]),
+      lr,
+    );
+    const statsT = tf.stack([value, ...kept]);
+    const stats = await statsT.data();
+    tf.dispose([statsT, value, ...kept, ...Object.values(grads)]);
+    return { loss: stats[0]!, ce: stats[1]!, penalty: stats[2]!, correct: stats[3]! };
+  };
 }
 
 /** Per weight: its kind (the part after the layer name) and shape, e.g. "kernel[3,3,1,16]". */
