@@ -83,7 +83,7 @@ export const TRAIN_FLAGS: Record<
     kind: 'int',
     help: 'seed of the model init, data order and augmentation',
   },
-  out: { type: 'string', help: 'run directory (default runs/<recipe>)' },
+  out: { type: 'string', help: 'run directory (default runs/<recipe>-<date>-<time>)' },
   resume: { type: 'boolean', help: 'continue the run in --out from its last checkpoint' },
   baseline: { type: 'boolean', help: 'also train the float network with the same schedule' },
   'limit-train': {

@@ -89,7 +89,9 @@ export function resolveTrainArgs(values: Record<string, string | boolean | undef
   const cfg = resolveRunConfig(layers);
   const name =
     cfg.recipe ?? (typeof values.config === 'string' ? basename(values.config, '.json') : 'run');
-  return { cfg, out: resolve(outFlag ?? join('runs', name)), resume };
+  // default: a fresh directory per run (runs/quickstart-20261125-143055); --out names one
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return { cfg, out: resolve(outFlag ?? join('runs', `${name}-${stamp}`)), resume };
 }
 
 /** Runs `csq train` with `argv` (the words after "train"). Returns the exit code. */

@@ -189,7 +189,65 @@ const trainerNodeCheck = (tn: string, tf: string) => `
 })().catch((err) => { console.error(err); process.exit(1); });
 `;
 
+// @csq/trainer: two epochs of the real loop on a tiny CSQ model and in-memory images (cpu).
+const trainerCheck = (trainer: string, layers: string, data: string, tf: string) => `
+(async () => {
+  await ${tf}.setBackend('cpu');
+  const n = 24;
+  const images = new Uint8Array(n * 64).map((_, i) => (i * 37) % 256);
+  const labels = Int32Array.from({ length: n }, (_, i) => i % 2);
+  const src = ${data}.arraySource({ images, labels, count: n, height: 8, width: 8, channels: 1, numClasses: 2 });
+  const input = ${tf}.input({ shape: [8, 8, 1] });
+  let x = new ${layers}.CsqConv2D({ filters: 2, kernelSize: 3, bits: 4, seed: 1, name: 'c' }).apply(input);
+  x = ${tf}.layers.globalAveragePooling2d({}).apply(x);
+  const out = new ${layers}.CsqDense({ units: 2, bits: 4, seed: 2, name: 'd' }).apply(x);
+  const model = ${tf}.model({ inputs: input, outputs: out });
+  const r = await ${trainer}.train({
+    model,
+    data: { train: src, test: src, mean: [0.5], std: [0.25] },
+    config: { epochs: 2, batchSize: 8, lr: 0.05, csq: { ticket: 1, budget: { targetBits: 2, lambda: 0.1 } } },
+  });
+  if (r.history.length !== 2 || !Number.isFinite(r.exactAccuracy)) throw new Error('train ' + JSON.stringify(r.history));
+  if (r.report.layers.map((l) => l.name).join() !== 'c,d') throw new Error('report');
+  console.log('ok');
+})().catch((err) => { console.error(err); process.exit(1); });
+`;
+
+// @csq/cli: the installed csq command trains one epoch on the embedded digits.
+const cliCheck = (prelude: string) => `${prelude}
+const { spawnSync } = cp;
+const bin = path.join(process.cwd(), 'node_modules', '.bin', 'csq');
+const help = spawnSync(bin, ['--help'], { encoding: 'utf8' });
+if (help.status !== 0 || !help.stdout.includes('csq train --recipe NAME')) throw new Error('help: ' + help.stderr);
+const out = fs.mkdtempSync(path.join(os.tmpdir(), 'csq-cli-check-'));
+const r = spawnSync(bin, ['train', '--recipe', 'quickstart', '--epochs', '1', '--limit-train', '32', '--batch', '16', '--backend', 'wasm', '--out', out, '--quiet'], { encoding: 'utf8' });
+if (r.status !== 0) throw new Error('train: ' + r.stderr + r.stdout);
+const s = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
+if (s.recipe !== 'quickstart' || s.layers.length !== 4) throw new Error('summary');
+fs.rmSync(out, { recursive: true, force: true });
+console.log('ok');
+`;
+
 export const PACKAGES: PackedPackage[] = [
+  {
+    name: '@csq/trainer',
+    dir: 'trainer',
+    extra: ['@tensorflow/tfjs@4.22.0'],
+    esm:
+      `import * as trainer from '@csq/trainer';\nimport * as layers from '@csq/layers';\n` +
+      `import * as data from '@csq/data';\nimport * as tf from '@tensorflow/tfjs';\n` +
+      trainerCheck('trainer', 'layers', 'data', 'tf'),
+    cjs:
+      `const trainer = require('@csq/trainer');\nconst layers = require('@csq/layers');\n` +
+      `const data = require('@csq/data');\nconst tf = require('@tensorflow/tfjs');\n` +
+      trainerCheck('trainer', 'layers', 'data', 'tf'),
+  },
+  {
+    name: '@csq/cli',
+    dir: 'cli',
+    esm: cliCheck(`import cp from 'node:child_process';\n${nodeImports}`),
+    cjs: cliCheck(`const cp = require('node:child_process');\n${nodeRequires}`),
+  },
   {
     name: '@csq/loader',
     dir: 'loader',
