@@ -61,6 +61,18 @@ export interface BudgetCallbackOptions {
   ticketEpoch?: number;
 }
 
+/** A CsqController, also one from another copy of @csq/layers (ESM and CJS side by side). */
+function isController(x: unknown): x is CsqController {
+  if (x instanceof CsqController) return true;
+  const c = x as Partial<CsqController>;
+  return (
+    typeof c?.setBeta === 'function' &&
+    typeof c.maskVariables === 'function' &&
+    Array.isArray(c.layers) &&
+    typeof (x as { predict?: unknown }).predict !== 'function'
+  );
+}
+
 function variableOf(v: tfl.LayerVariable): tf.Variable {
   return v.read() as tf.Variable;
 }
@@ -96,10 +108,9 @@ export class BudgetRegularizer {
   private attached: { layer: tfl.layers.Layer; fn: () => tf.Scalar }[] = [];
 
   constructor(modelOrController: tfl.LayersModel | CsqController, opts: BudgetOptions) {
-    this.controller =
-      modelOrController instanceof CsqController
-        ? modelOrController
-        : new CsqController(modelOrController);
+    this.controller = isController(modelOrController)
+      ? modelOrController
+      : new CsqController(modelOrController);
     this.mode = opts.mode ?? 'slots';
     assertFinite(opts.targetBits, 'targetBits', { positive: true });
     assertFinite(opts.lambda, 'lambda');
