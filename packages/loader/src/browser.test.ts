@@ -1,12 +1,13 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { uniform, useBackend } from '@csq/test-utils';
-import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
+import {
+  bundleForBrowser,
+  chromiumAvailable,
+  launchChromium,
+  MODULE_PAGE,
+  serveFiles,
+} from '@csq/test-utils/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodePackedModel } from './encode.js';
 import { loadPackedModel } from './load.js';
@@ -19,25 +20,17 @@ import {
   residualModel,
 } from './test-models.js';
 
-// CSQ_CHROMIUM points the test at another chromium binary (or at none, to see the skip).
-const CHROMIUM = process.env['CSQ_CHROMIUM'] ?? '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  console.warn(
-    `[@csq/loader] browser test SKIPPED: ${CHROMIUM} not found (Debian: apt-get install chromium).`,
-  );
-}
+const hasChromium = chromiumAvailable('@csq/loader', 'browser test');
 const here = dirname(fileURLToPath(import.meta.url));
 
 describe.skipIf(!hasChromium)('loadPackedModel in headless chromium (esbuild bundle)', () => {
-  let server: Server;
+  let site: Awaited<ReturnType<typeof serveFiles>>;
   let bundle = '';
   let bytes: Uint8Array;
   const inShape = [6, 6, 3];
   const batch = 3;
   const x = uniform(batch * 6 * 6 * 3, -1, 1, 21);
   let nodeValues: Float32Array;
-  const userDataDir = mkdtempSync(join(tmpdir(), 'csq-loader-chromium-'));
 
   beforeAll(async () => {
     await useBackend('cpu');
@@ -50,25 +43,12 @@ describe.skipIf(!hasChromium)('loadPackedModel in headless chromium (esbuild bun
     nodeValues = predict(loaded, x, [batch, ...inShape]);
     loaded.dispose();
 
-    const out = await build({
-      entryPoints: [join(here, 'browser-page.ts')],
-      bundle: true,
-      write: false,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      conditions: ['@csq/source'],
-      logLevel: 'silent',
-    });
-    bundle = out.outputFiles[0]!.text;
+    bundle = await bundleForBrowser(join(here, 'browser-page.ts'));
 
     const corrupt = Uint8Array.from(bytes);
     corrupt[corrupt.length - 2]! ^= 0x40;
     const files: Record<string, [string, string | Uint8Array]> = {
-      '/': [
-        'text/html',
-        '<!doctype html><meta charset="utf-8"><script type="module" src="bundle.js"></script>',
-      ],
+      '/': ['text/html', MODULE_PAGE],
       '/bundle.js': ['text/javascript', bundle],
       '/model.csqp': ['application/octet-stream', bytes],
       '/corrupt.csqp': ['application/octet-stream', corrupt],
@@ -77,22 +57,11 @@ describe.skipIf(!hasChromium)('loadPackedModel in headless chromium (esbuild bun
         JSON.stringify({ values: Array.from(x), shape: [batch, ...inShape] }),
       ],
     };
-    server = createServer((req, res) => {
-      const f = files[req.url ?? ''];
-      if (!f) {
-        res.writeHead(404, 'Not Found');
-        res.end();
-        return;
-      }
-      res.writeHead(200, { 'content-type': f[0] });
-      res.end(typeof f[1] === 'string' ? f[1] : Buffer.from(f[1]));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    site = await serveFiles(files);
   });
 
   afterAll(async () => {
-    await new Promise((r) => server?.close(r));
-    rmSync(userDataDir, { recursive: true, force: true });
+    await site?.close();
   });
 
   it('bundles for the browser without node: modules', () => {
@@ -103,26 +72,13 @@ describe.skipIf(!hasChromium)('loadPackedModel in headless chromium (esbuild bun
   });
 
   it('gives the same predictions as Node, and clear errors for bad files', async () => {
-    const port = (server.address() as AddressInfo).port;
-    const context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    const { context, close } = await launchChromium();
     try {
       const page = await context.newPage();
       const logs: string[] = [];
       page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
       page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-      await page.goto(`http://127.0.0.1:${port}/`);
+      await page.goto(site.url);
       await page.waitForFunction(() => (window as { __csq?: unknown }).__csq !== undefined, null, {
         timeout: 60_000,
       });
@@ -145,7 +101,7 @@ describe.skipIf(!hasChromium)('loadPackedModel in headless chromium (esbuild bun
       expect(r.errors[1]!.message).toMatch(/HTTP 404/);
       expect(r.errors[2]).toMatchObject({ code: 'none' }); // an absolute URL string loads
     } finally {
-      await context.close();
+      await close();
     }
   });
 });

@@ -1,21 +1,14 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { chromiumAvailable, launchChromium, type Page } from '@csq/test-utils/browser';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFakeRun } from './fake-run.js';
 import { writeReport } from './write.js';
 
-// CSQ_CHROMIUM points the test at another chromium binary (or at none, to see the skip).
-const CHROMIUM = process.env['CSQ_CHROMIUM'] ?? '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  console.warn(
-    `[@csq/report] browser screenshot test SKIPPED: ${CHROMIUM} not found (Debian: apt-get install chromium).`,
-  );
-}
+const hasChromium = chromiumAvailable('@csq/report', 'browser screenshot test');
 
 interface ChartBox {
   id: string;
@@ -87,7 +80,7 @@ async function measure(page: Page): Promise<{ charts: ChartBox[]; png: PNG }> {
 
 describe.skipIf(!hasChromium)('the report in headless chromium', () => {
   const root = mkdtempSync(join(tmpdir(), 'csq-report-browser-'));
-  let context: BrowserContext;
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
   let reportUrl = '';
 
@@ -95,26 +88,15 @@ describe.skipIf(!hasChromium)('the report in headless chromium', () => {
     const runDir = join(root, 'run');
     writeFakeRun(runDir);
     reportUrl = pathToFileURL(await writeReport(runDir)).href;
-    context = await chromium.launchPersistentContext(join(root, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
+    browser = await launchChromium({
       viewport: { width: 1200, height: 900 },
       deviceScaleFactor: 1,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
     });
-    page = await context.newPage();
+    page = await browser.context.newPage();
   });
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     rmSync(root, { recursive: true, force: true });
   });
 
