@@ -201,9 +201,23 @@ export function softWeight(args: WeightArgs & { beta: number; hardMask?: boolean
   return combine(args, gate, (x) => sigmoid(beta * x));
 }
 
-/** Spec 1 exact (Heaviside) weight: W = s * sum_i e_i H(m_i) (H(p_i) - H(n_i)). */
+/**
+ * Spec 1 exact (Heaviside) weight: W = s * sum_i e_i H(m_i) (H(p_i) - H(n_i)), as the integer code
+ * v = sum_i 2^(N-1-i) H(m_i) (H(p_i) - H(n_i)) times the float32 step fround(s / (2^N - 1)), the
+ * rounding every exact path in csq shares (export included).
+ */
 export function exactWeight(args: WeightArgs): Float32Array {
-  const gate = new Float64Array(args.bits);
-  for (let i = 0; i < args.bits; i++) gate[i] = heaviside(args.m[i]!);
-  return combine(args, gate, heaviside);
+  const count = checkArgs(args);
+  const { p, n, m, scale, bits } = args;
+  const step = Math.fround(Math.fround(scale) / maxCode(bits));
+  const out = new Float32Array(count);
+  for (let k = 0; k < count; k++) {
+    let v = 0;
+    for (let i = 0; i < bits; i++) {
+      if (m[i]! > 0)
+        v += 2 ** (bits - 1 - i) * (heaviside(p[k * bits + i]!) - heaviside(n[k * bits + i]!));
+    }
+    out[k] = v * step;
+  }
+  return out;
 }

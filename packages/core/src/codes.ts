@@ -50,15 +50,21 @@ export function exactCodes(args: {
   return { codes, positions };
 }
 
-/** Dequantises integer codes: w = scale * v / (2^N - 1) (float32, as the exact model computes it). */
+/**
+ * Dequantises integer codes: w = v * fround(scale / (2^N - 1)), in float32, exactly as the exact
+ * model computes it (`exactWeight`, `exactWeightTensor`).
+ */
 export function codesToWeights(
   codes: ArrayLike<number>,
   scale: number,
   bits: number,
 ): Float32Array {
   const q = maxCode(bits);
+  // float32 step, then one float32 product per weight (the product of an integer below 2^17
+  // and a float32 is exact in float64, so fround gives the correctly rounded float32 product)
+  const step = Math.fround(Math.fround(scale) / q);
   const out = new Float32Array(codes.length);
-  for (let k = 0; k < codes.length; k++) out[k] = (scale * codes[k]!) / q;
+  for (let k = 0; k < codes.length; k++) out[k] = codes[k]! * step;
   return out;
 }
 

@@ -91,15 +91,24 @@ export function softWeightTensor(
   });
 }
 
-/** Spec 1 exact (Heaviside) weight as a tensor: s * sum_i e_i H(m_i) (H(p_i) - H(n_i)). */
+/**
+ * Spec 1 exact (Heaviside) weight as a tensor: s * sum_i e_i H(m_i) (H(p_i) - H(n_i)), computed
+ * as the integer code v = sum_i 2^(N-1-i) H(m_i) (H(p_i) - H(n_i)) (exact in float32) times the
+ * float32 step s / (2^N - 1), the same rounding as `codesToWeights`, so an exported model
+ * computes bit for bit what the in-memory exact model computes.
+ */
 export function exactWeightTensor(args: WeightTensors): tf.Tensor {
   const kernelShape = checkShapes(args);
   const { p, n, m, scale, bits } = args;
   return tf.tidy(() => {
-    const e = tf.tensor1d(Float32Array.from(bitPlaneWeights(bits)), 'float32');
-    const c = tf.mul(e, tf.step(m));
+    const places = tf.tensor1d(
+      Float32Array.from({ length: bits }, (_, i) => 2 ** (bits - 1 - i)),
+      'float32',
+    );
+    const c = tf.mul(places, tf.step(m));
     const d = tf.sub(tf.step(p), tf.step(n));
-    return reduceBits(d, c, scale, kernelShape, bits);
+    const step = tf.div(tf.reshape(scale, [1]), 2 ** bits - 1);
+    return reduceBits(d, c, step, kernelShape, bits);
   });
 }
 
