@@ -13,6 +13,7 @@ import {
   formatPackedSizeReport,
   type PackedWeightInput,
   packedSizeReport,
+  registerCsqActQuantize,
 } from '@csq/loader';
 import * as tf from '@tensorflow/tfjs';
 
@@ -34,6 +35,8 @@ const PLAIN: Record<string, { className: string; keys: string[] }> = {
     ],
   },
   CsqDense: { className: 'Dense', keys: ['units', 'activation', 'use_bias'] },
+  // activation quantizers (spec 4) become @csq/loader's forward-only twin
+  CsqActQuant: { className: 'CsqActQuantize', keys: ['act_bits'] },
   CsqDepthwiseConv2D: {
     className: 'DepthwiseConv2D',
     keys: [
@@ -66,8 +69,8 @@ function plainTopology(node: unknown): unknown {
   if (typeof cls === 'string' && cls.startsWith('Csq')) {
     throw new CsqError(
       'CSQ_EXPORT_UNSUPPORTED',
-      `layer class ${cls} has no plain tfjs equivalent, so it cannot be exported as a plain model ` +
-        '(activation-quantized models need the CsqActQuant inference layer; export those with --format csq-layers).',
+      `layer class ${cls} has no equivalent the packed format can hold; csq export knows CsqConv2D, ` +
+        'CsqDense, CsqDepthwiseConv2D and CsqActQuant. Save the CSQ model itself instead (model.save).',
     );
   }
   return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, plainTopology(v)]));
@@ -91,6 +94,7 @@ export async function toExactPlainModel(model: tf.LayersModel): Promise<{
   weights: PackedWeightInput[];
 }> {
   const topology = plainTopology(model.toJSON(null, false));
+  registerCsqActQuantize(); // activation quantizers become @csq/loader's CsqActQuantize
   const plain = await tf.models.modelFromJSON({
     modelTopology: topology as tf.io.ModelJSON['modelTopology'],
   });

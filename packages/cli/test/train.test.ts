@@ -152,6 +152,66 @@ describe('csq train on the embedded MNIST digits, then eval, info, export and re
   });
 });
 
+describe('csq export of activation-quantized networks (spec 4)', () => {
+  it.each([
+    [2, 'PACT'],
+    [4, 'ReLU6'],
+  ])(
+    'ResNet-20 with %i-bit activations (%s): the packed model predicts what the exact model does',
+    async (actBits) => {
+      const cifar = join(root, `cifar-act${actBits}`);
+      writeCifar10Dataset(cifar, { perBatch: 8, test: 16 });
+      const out = join(root, `act${actBits}`);
+      const r = await csq([
+        'train',
+        '--recipe',
+        'cifar-n6t3a4',
+        '--data',
+        `cifar10:${cifar}`,
+        '--epochs',
+        '2',
+        '--batch',
+        '20',
+        '--act-bits',
+        String(actBits),
+        '--backend',
+        'wasm',
+        '--quiet',
+        '--out',
+        out,
+      ]);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      // two epochs leave most mask logits near 0 (H(0) = 0): select the four most significant
+      // bits of every layer so the exact model, and so the export, has real work to do
+      await tf.setBackend('wasm');
+      const saved = await tf.loadLayersModel(fileSystemIO(join(out, 'model')));
+      for (const v of new CsqController(saved).maskVariables()) {
+        v.write(tf.tensor1d(Array.from({ length: v.shape[0]! }, (_, i) => (i < 4 ? 1 : -1))));
+      }
+      await saved.save(fileSystemIO(join(out, 'model')));
+      const exp = join(root, `act${actBits}-export`);
+      expect((await csq(['export', out, '--out', exp])).code).toBe(0);
+      await tf.setBackend('wasm');
+      const csqModel = await tf.loadLayersModel(fileSystemIO(join(out, 'model')));
+      new CsqController(csqModel).setExact(true);
+      const packed = await loadPackedModel(join(exp, 'model.csqp'));
+      const quantizers = packed.layers.filter((l) => l.getClassName() === 'CsqActQuantize');
+      expect(quantizers.length).toBe(18); // one after each ReLU inside the 9 residual blocks
+      const x = tf.randomUniform([8, 32, 32, 3], -2, 2, 'float32', 5);
+      const a = csqModel.predict(x) as tf.Tensor;
+      const b = packed.predict(x) as tf.Tensor;
+      // the weights matter: logits differ from class to class and from image to image
+      expect(new Set(Array.from(a.dataSync(), (v) => v.toFixed(3))).size).toBeGreaterThan(10);
+      // 20 layers deep, float32 rounding of the dequantized weights grows with the logits' size
+      const scale = Math.max(1, tf.max(tf.abs(a)).dataSync()[0]!);
+      expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]).toBeLessThanOrEqual(1e-5 * scale);
+      tf.dispose([x, a, b]);
+    },
+    180_000,
+  );
+});
+
 describe('csq train accepts each data source', () => {
   it('idx:DIR (gzipped), cifar10:DIR and imagefolder:DIR', async () => {
     const idx = join(root, 'idx');

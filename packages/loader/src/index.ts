@@ -4,6 +4,7 @@
  * `csq export`); `decodePackedModel` and `packedSizeReport` read it without tfjs.
  */
 
+export { CsqActQuantize, type CsqActQuantizeArgs, registerCsqActQuantize } from './act-quant.js';
 export { crc32 } from './crc32.js';
 export {
   decodePackedModel,

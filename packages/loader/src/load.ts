@@ -5,6 +5,7 @@
 import { CsqError } from '@csq/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { type LayersModel, models } from '@tensorflow/tfjs-layers';
+import { registerCsqActQuantize } from './act-quant.js';
 import { decodePackedModel } from './decode.js';
 import type { DecodedPackedModel } from './format.js';
 import { type PackedSource, type ReadSourceOptions, readPackedSource } from './source.js';
@@ -29,6 +30,8 @@ export async function modelFromDecoded(
 ): Promise<LayersModel> {
   let model: LayersModel;
   try {
+    // the one csq layer a packed model may hold (activation quantizers)
+    registerCsqActQuantize();
     model = await models.modelFromJSON({ modelTopology: decoded.topology } as never);
   } catch (e) {
     throw new CsqError(
