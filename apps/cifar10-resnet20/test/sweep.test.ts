@@ -122,5 +122,10 @@ describe('--sweep --smoke: budgets x seeds, one after another, resumable', () =>
       `| cifar-n6t3a4 | 2 | 0, 1 | ${(100 * g.floatAccuracy!.mean).toFixed(2)} ± ${(100 * g.floatAccuracy!.std).toFixed(2)} |`,
     );
     expect(md).not.toContain('Not finished');
+    // --dry-run now lists every job as finished
+    const dry = await runAppCaptured(CIFAR_APP, [...args, '--dry-run']);
+    expect(dry.out.split('\n').filter((l) => l.startsWith('  '))).toEqual(
+      JOBS.map((j) => expect.stringMatching(new RegExp(`^  ${j}  finished  `))),
+    );
   }, 180_000);
 });

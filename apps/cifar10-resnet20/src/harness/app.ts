@@ -3,12 +3,22 @@
  * (`--sweep --recipe R1,R2 --target-bits 2,3 --seeds 0,1,2`) or a smoke run of either
  * (`--smoke`, a few steps on tiny files). Training, data and summaries are @csq/cli's.
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { flagsToOverrides, parseCommandArgs } from '@csq/cli';
 import { CsqError } from '@csq/core';
-import { type AppIO, type AppSpec, type JobContext, runJob } from './job.js';
+import {
+  type AppIO,
+  type AppSpec,
+  type JobContext,
+  jobConfig,
+  jobId,
+  recipeConfig,
+  runJob,
+} from './job.js';
 import { repoRoot, userPath } from './paths.js';
-import { runSweep } from './sweep.js';
+import { configChanges, isFinishedRun } from './results.js';
+import { planJobs, runSweep, type SweepPlan } from './sweep.js';
 
 type Flag = { type: 'string' | 'boolean'; short?: string; help: string; arg?: string };
 
@@ -98,6 +108,10 @@ export function appFlags(spec: AppSpec): Record<string, Flag> {
     },
     results: { type: 'string', arg: 'DIR', help: 'results directory (default <repo>/results)' },
     quiet: { type: 'boolean', help: 'no per-epoch progress' },
+    'dry-run': {
+      type: 'boolean',
+      help: 'list the jobs (id, new/resumes/finished, changes from the recipe); run nothing',
+    },
     help: { type: 'boolean', short: 'h', help: 'this help' },
   };
   return flags;
@@ -278,32 +292,26 @@ async function runAppOrThrow(spec: AppSpec, argv: string[], io: AppIO): Promise<
     io,
   };
 
-  if (sweep) {
-    const name = typeof values.name === 'string' ? values.name : `sweep-${spec.name}`;
-    if (!/^[A-Za-z0-9._-]+$/.test(name)) {
-      throw new CsqError(
-        'CSQ_BAD_FLAG',
-        `--name "${name}" must be letters, digits, dots, dashes or underscores (it names files).`,
-      );
-    }
-    const command = `${spec.command} ${argv.join(' ')}`;
-    const { code } = await runSweep(
-      { name, recipes, targetBits: targets, seeds, smoke, overrides },
-      ctx,
-      command,
+  const plan: SweepPlan = {
+    name: typeof values.name === 'string' ? values.name : `sweep-${spec.name}`,
+    recipes,
+    targetBits: targets,
+    seeds,
+    smoke,
+    overrides,
+  };
+  if (sweep && !/^[A-Za-z0-9._-]+$/.test(plan.name)) {
+    throw new CsqError(
+      'CSQ_BAD_FLAG',
+      `--name "${plan.name}" must be letters, digits, dots, dashes or underscores (it names files).`,
     );
-    return code;
   }
-  const outcome = await runJob(
-    {
-      recipe: recipes[0]!,
-      seed: seeds[0]!,
-      ...(targets[0] !== undefined ? { targetBits: targets[0] } : {}),
-      smoke,
-      overrides,
-    },
-    ctx,
-  );
+  if (values['dry-run'] === true) return dryRun(plan, ctx, sweep);
+  if (sweep) {
+    const command = `${spec.command} ${argv.join(' ')}`;
+    return (await runSweep(plan, ctx, command)).code;
+  }
+  const outcome = await runJob(planJobs(plan)[0]!, ctx);
   if (outcome.status === 'stopped') {
     io.err.write(`${spec.command}: ${outcome.message}\n`);
     return 130;
@@ -311,6 +319,32 @@ async function runAppOrThrow(spec: AppSpec, argv: string[], io: AppIO): Promise<
   if (outcome.status === 'failed') {
     io.err.write(`${spec.command}: ${outcome.job} failed: ${outcome.message}\n`);
     return 1;
+  }
+  return 0;
+}
+
+/** --dry-run: each job's id, state and changes from its recipe, validated; nothing runs. */
+function dryRun(plan: SweepPlan, ctx: JobContext, sweep: boolean): number {
+  const jobs = planJobs(plan);
+  const say = (m: string) => ctx.io.out.write(`${m}\n`);
+  say(
+    `${ctx.spec.command}: ${jobs.length} job${jobs.length === 1 ? '' : 's'} (dry run; data ` +
+      `${ctx.dataDir}, runs ${ctx.runsDir}, results ${ctx.resultsDir}` +
+      `${sweep ? `, sweep results/${plan.name}.md` : ''})`,
+  );
+  for (const job of jobs) {
+    const id = jobId(job);
+    const cfg = jobConfig(job, ctx);
+    const runDir = join(ctx.runsDir, id);
+    const state = isFinishedRun(runDir)
+      ? 'finished'
+      : existsSync(join(runDir, 'config.json'))
+        ? 'resumes'
+        : 'new';
+    const changes = Object.entries(configChanges(cfg, recipeConfig(job.recipe)))
+      .map(([k, v]) => `${k} ${JSON.stringify(v.run)}`)
+      .join(', ');
+    say(`  ${id}  ${state}  ${changes || 'the recipe as written'}`);
   }
   return 0;
 }

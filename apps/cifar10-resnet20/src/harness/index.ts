@@ -20,6 +20,7 @@ export {
 } from './job.js';
 export { describeMachine, listGpus, type MachineInfo, machineLabel } from './machine.js';
 export { baseDir, repoRoot, userPath } from './paths.js';
+export { documentedCommands } from './readme-commands.js';
 export {
   type AppResult,
   type ConfigChange,
