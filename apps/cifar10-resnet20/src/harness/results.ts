@@ -286,7 +286,7 @@ export const TABLE_HEADER = [
   'schedule checks',
   'backend',
   'machine',
-  'train time',
+  'train time (CSQ + float)',
 ] as const;
 
 /** One markdown table row of a result. */
