@@ -207,6 +207,10 @@ describe('the CSQ loop', () => {
     const masks = new Set(controller.maskVariables().map((v) => v.read()));
     const snapshots = new Map<number, Float32Array[]>();
     const maskSnap = new Map<number, number[]>();
+    const maskEnd = new Map<number, number[]>();
+    let lastLayerBits: number[] = [];
+    const maskValues = () =>
+      controller.maskVariables().flatMap((v) => Array.from(v.read().dataSync()));
     const nonMask = () =>
       model.weights
         .filter((w) => !masks.has(w.read()))
@@ -227,18 +231,23 @@ describe('the CSQ loop', () => {
       callbacks: {
         onEpochBegin: (e) => {
           snapshots.set(e, nonMask());
-          maskSnap.set(
-            e,
-            controller.maskVariables().flatMap((v) => Array.from(v.read().dataSync())),
-          );
+          maskSnap.set(e, maskValues());
+        },
+        onEpochEnd: (l) => {
+          maskEnd.set(l.epoch, maskValues());
+          lastLayerBits = Object.values(l.layerBits ?? {});
         },
       },
     });
     // epoch 1 (round 0) is the rewind point; epoch 4 starts the final run from it
     expect(snapshots.get(4)).toEqual(snapshots.get(1));
     expect(snapshots.get(3)).not.toEqual(snapshots.get(1));
-    // after each round the masks are capped at s0 = 0
-    for (const e of [2, 4]) for (const m of maskSnap.get(e)!) expect(m).toBeLessThanOrEqual(0);
+    // between search rounds the masks are capped at s0 = 0 (a cap that changed something) ...
+    expect(maskEnd.get(1)!.some((m) => m > 0)).toBe(true);
+    for (const m of maskSnap.get(2)!) expect(m).toBeLessThanOrEqual(0);
+    // ... but the final run keeps the last round's masks, since its hard masks H(m) need m > 0
+    expect(maskSnap.get(4)).toEqual(maskEnd.get(3));
+    expect(lastLayerBits.some((b) => b > 0)).toBe(true);
   }, 120_000);
 
   it('trains a float baseline with the same schedule', async () => {

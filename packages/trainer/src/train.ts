@@ -333,7 +333,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         log(`rewind point saved at epoch ${epoch + 1}`);
       }
       if (plan.round > 0 && plan.cycleEpoch === 0) {
-        controller.resetMasks(csq.finalTemp, csq.s0); // spec 2: m <- min(beta m, s0); beta restarts at 1
+        // spec 2, between search rounds: m <- min(beta m, s0), beta restarts at 1. Not before the
+        // final run: its hard masks H(m) keep the bits the last round selected (m > 0), which a
+        // reset to s0 = 0 would all turn off.
+        if (plan.round < csq.rounds) controller.resetMasks(csq.finalTemp, csq.s0);
         if (plan.round === csq.rounds) {
           // the final run: hard masks, bit planes and float weights rewound (not the masks)
           if (!rewind) throw new CsqError('CSQ_INTERNAL', 'no rewind point was saved in round 0');
