@@ -92,6 +92,12 @@ export const TRAIN_FLAGS: Record<
     kind: 'int',
     help: 'use only the first N training samples',
   },
+  'width-multiplier': {
+    type: 'string',
+    key: 'widthMultiplier',
+    kind: 'number',
+    help: 'channel multiplier of the ResNets (e.g. 0.25 for quick experiments)',
+  },
   'image-size': {
     type: 'string',
     key: 'imageSize',

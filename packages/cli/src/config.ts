@@ -43,6 +43,7 @@ export const RunConfigSchema = z
     evalBatch: int(1).default(500),
     baseline: z.boolean().default(false),
     imageSize: int(8).optional(),
+    widthMultiplier: z.number().positive().optional(),
     workers: int(1).optional(),
   })
   .strict();

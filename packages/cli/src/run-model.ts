@@ -80,6 +80,7 @@ export function buildRunModel(
     seed: cfg.seed,
     numClasses: data.train.numClasses,
     inputShape: [data.train.height, data.train.width, data.train.channels],
+    ...(cfg.widthMultiplier !== undefined ? { widthMultiplier: cfg.widthMultiplier } : {}),
   });
 }
 

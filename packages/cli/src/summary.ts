@@ -94,7 +94,9 @@ export function formatSummary(s: RunSummary & { weightCompression?: number }): s
     `  exact accuracy      ${pct(s.exactAccuracy)}`,
     `  average bits        ${s.avgBits.slots.toFixed(3)} per layer (slots), ${s.avgBits.params.toFixed(3)} per weight (params)`,
     `  size                ${kib(s.sizeBytes)} exact model vs ${kib(s.float32Bytes)} float32: ${s.compression.toFixed(2)}x smaller` +
-      (s.weightCompression ? ` (quantized weights ${s.weightCompression.toFixed(1)}x)` : ''),
+      (s.weightCompression && Number.isFinite(s.weightCompression)
+        ? ` (quantized weights ${s.weightCompression.toFixed(1)}x)`
+        : ''),
     `  backend, epochs     ${s.backend}, ${s.epochs}`,
     `  wall time           ${s.wallSeconds.toFixed(1)} s`,
     '',
