@@ -150,8 +150,9 @@ const fs = require('node:fs'), os = require('node:os'), path = require('node:pat
 })().catch((err) => { console.error(err); process.exit(1); });
 `;
 
-// @csq/trainer-webgpu: both entries load in Node; the universal initWebGpu finds no
-// navigator.gpu and points to /node; the /node one, without the optional peer webgpu, says so.
+// @csq/trainer-webgpu: both entries load in Node; the universal initWebGpu (and trainOnWebGpu)
+// finds no navigator.gpu and points to /node; the /node one, without the optional peer webgpu,
+// says so.
 const webgpuCheck = (wg: string, node: string) => `
 (async () => {
   if (${wg}.WEBGPU_BACKEND !== 'webgpu' || ${node}.WEBGPU_BACKEND !== 'webgpu') throw new Error('backend name');
@@ -161,6 +162,11 @@ const webgpuCheck = (wg: string, node: string) => `
   if (universal !== 'CSQ_NO_WEBGPU') throw new Error('universal initWebGpu: ' + universal);
   const viaNode = await codeOf(() => ${node}.initWebGpu());
   if (viaNode !== 'CSQ_NO_WEBGPU_PACKAGE') throw new Error('node initWebGpu: ' + viaNode);
+  // trainOnWebGpu (@csq/trainer's loop on WebGPU) sets WebGPU up first: the same errors
+  const trainUniversal = await codeOf(() => ${wg}.trainOnWebGpu({}));
+  if (trainUniversal !== 'CSQ_NO_WEBGPU') throw new Error('universal trainOnWebGpu: ' + trainUniversal);
+  const trainNode = await codeOf(() => ${node}.trainOnWebGpu({}));
+  if (trainNode !== 'CSQ_NO_WEBGPU_PACKAGE') throw new Error('node trainOnWebGpu: ' + trainNode);
   if (typeof ${node}.swiftShaderEnv !== 'function') throw new Error('swiftShaderEnv missing');
   console.log('ok');
 })().catch((err) => { console.error(err); process.exit(1); });

@@ -9,15 +9,21 @@ import {
 } from '../test/harness/browser.js';
 import { bundleModule } from '../test/harness/bundle.js';
 import {
+  expectLoopAgrees,
+  expectLoopSane,
   expectOpsAgree,
   expectRealTraining,
   expectTrainingAgrees,
+  logitMargin,
+  maskMargin,
 } from '../test/harness/compare.js';
-import { skipReason } from '../test/harness/skip.js';
+import { skipReason, skipTestBecause } from '../test/harness/skip.js';
 import type { PageResult } from '../test/pages/csq-webgpu.page.js';
 import type { InitOutcome } from '../test/pages/init-error.page.js';
+import type { LoopPageResult } from '../test/pages/trainer-loop.page.js';
 import { coreOpsResults } from '../test/scenarios/core-ops.js';
 import { tinyCsqTraining } from '../test/scenarios/tiny-train.js';
+import { trainerLoopScenario } from '../test/scenarios/trainer-loop.js';
 
 describe('the universal entry in a browser bundle', () => {
   it('pulls in neither the webgpu package nor any Node module', async () => {
@@ -84,6 +90,41 @@ describe.skipIf(skip !== undefined)('WebGPU in headless Chromium', () => {
       'browser webgpu vs node cpu',
     );
   });
+
+  it("@csq/trainer's train() through trainOnWebGpu matches the cpu backend, without leaks", async (ctx) => {
+    const { value: page } = await browser.run<LoopPageResult>('test/pages/trainer-loop.page.ts');
+    expectLoopSane(page.cpu, 'browser cpu');
+    // the same loop, data and seeds give the same numbers in the page and in Node (both cpu)
+    await useBackend('cpu');
+    const nodeCpu = await trainerLoopScenario();
+    expectLoopAgrees(page.cpu, nodeCpu, 'browser cpu vs node cpu');
+    // a synchronous read: the GPU values where tfjs can read synchronously, else a clear error
+    // (the software fallback adapter returns zeros and loses the device without it)
+    expect(page.syncRead.asyncValues).toEqual([6, 6, 6, 6]);
+    if (page.syncReadProblem) expect(page.syncRead.code).toBe('CSQ_WEBGPU_SYNC_READ');
+    else expect(page.syncRead.values).toEqual([6, 6, 6, 6]);
+    if (page.blocked) {
+      expect(page.blocked.message).toBe(page.syncReadProblem);
+      skipTestBecause(
+        ctx.skip,
+        "@csq/trainer's loop on WebGPU in headless Chromium",
+        `train() read GPU data synchronously (dataSync), which does not work on ${page.summary}; ` +
+          'it runs once @csq/trainer and @csq/budget read asynchronously',
+      );
+    }
+    const { cpu, webgpu } = page;
+    expect(webgpu.backend).toBe('webgpu');
+    expect(page.reusedSession, 'trainOnWebGpu reused the live session').toBe(true);
+    expectLoopSane(webgpu, 'browser webgpu');
+    const worst = expectLoopAgrees(webgpu, cpu, 'browser webgpu vs browser cpu');
+    console.log(
+      `[@csq/trainer-webgpu] train() webgpu vs cpu (Chromium): worst |diff| ${worst.abs.toExponential(2)}, ` +
+        `worst relative ${worst.rel.toExponential(2)}, ${(100 * worst.ofTolerance).toFixed(1)}% of ` +
+        `WEBGPU_TOL at ${worst.where}; mask margin ${maskMargin(cpu).toExponential(2)}, exact-logit ` +
+        `margin ${logitMargin(cpu).toExponential(2)}; train() ms webgpu ${webgpu.trainMs.toFixed(0)}, ` +
+        `cpu ${cpu.trainMs.toFixed(0)}`,
+    );
+  }, 180_000);
 });
 
 describe.skipIf(skip !== undefined)('initWebGpu errors in headless Chromium', () => {

@@ -5,6 +5,11 @@
  */
 import type { GpuLike } from './gpu-types.js';
 import { type InitWebGpuOptions, initWebGpuWith, type WebGpuSession } from './init.js';
+import {
+  type TrainOnWebGpuOptions,
+  trainOnWebGpuWith,
+  type WebGpuTrainResult,
+} from './train-webgpu.js';
 
 export type {
   GpuAdapterInfoLike,
@@ -13,15 +18,22 @@ export type {
   GpuLike,
 } from './gpu-types.js';
 export {
+  activeWebGpuSession,
   adapterSummary,
   describeAdapter,
   type InitWebGpuOptions,
   initWebGpuWith,
   type RuntimeHints,
+  syncReadProblem,
   WEBGPU_BACKEND,
   type WebGpuAdapterReport,
   type WebGpuSession,
 } from './init.js';
+export {
+  type TrainOnWebGpuOptions,
+  trainOnWebGpuWith,
+  type WebGpuTrainResult,
+} from './train-webgpu.js';
 
 function isNode(): boolean {
   const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
@@ -79,4 +91,14 @@ export function initWebGpu(opts: InitWebGpuOptions = {}): Promise<WebGpuSession>
     noGpu: noGpuMessage(),
     noAdapter: noAdapterMessage,
   });
+}
+
+/**
+ * Browser: trains with @csq/trainer's loop (`train`) on WebGPU. Sets WebGPU up with
+ * `initWebGpu(opts.webgpu)` unless a session is already live (then reuses it), and returns the
+ * loop's result plus the session, which stays up: the trained model's weights live on it.
+ * Build the model after `initWebGpu()` to create its weights on the GPU directly.
+ */
+export function trainOnWebGpu(opts: TrainOnWebGpuOptions): Promise<WebGpuTrainResult> {
+  return trainOnWebGpuWith(initWebGpu, opts);
 }

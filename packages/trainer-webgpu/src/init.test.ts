@@ -3,7 +3,13 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it, vi } from 'vitest';
 import type { GpuAdapterLike, GpuDeviceLike, GpuLike } from './gpu-types.js';
 import { initWebGpu } from './index.js';
-import { adapterSummary, describeAdapter, initWebGpuWith, type RuntimeHints } from './init.js';
+import {
+  adapterSummary,
+  describeAdapter,
+  initWebGpuWith,
+  type RuntimeHints,
+  syncReadProblem,
+} from './init.js';
 
 function fakeAdapter(over: Partial<GpuAdapterLike> = {}, device?: GpuDeviceLike): GpuAdapterLike {
   return {
@@ -209,5 +215,27 @@ describe('the universal initWebGpu', () => {
     const e = await codeOf(initWebGpu());
     expect(e.code).toBe('CSQ_NO_WEBGPU');
     expect(e.message).toContain('@csq/trainer-webgpu/node');
+  });
+});
+
+describe('syncReadProblem (when dataSync of GPU data throws CSQ_WEBGPU_SYNC_READ)', () => {
+  it('without OffscreenCanvas (Node): always, with the runtime message or a default', () => {
+    expect(typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas).toBe('undefined');
+    const hw = { isFallbackAdapter: false };
+    expect(syncReadProblem(hw, { runtime: 'node', syncRead: 'NODE-HINT' })).toBe('NODE-HINT');
+    expect(syncReadProblem(hw, { runtime: 'browser' })).toMatch(/await tensor\.data\(\)/);
+  });
+
+  it("with OffscreenCanvas: only on a browser's software fallback adapter", () => {
+    vi.stubGlobal('OffscreenCanvas', class {});
+    try {
+      expect(syncReadProblem({ isFallbackAdapter: true }, { runtime: 'browser' })).toMatch(
+        /fallback adapter.*SwiftShader returns zeros.*await tensor\.data\(\)/,
+      );
+      expect(syncReadProblem({ isFallbackAdapter: false }, { runtime: 'browser' })).toBeUndefined();
+      expect(syncReadProblem({ isFallbackAdapter: true }, { runtime: 'node' })).toBeUndefined();
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });

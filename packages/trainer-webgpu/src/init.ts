@@ -55,6 +55,11 @@ export interface WebGpuSession {
   /** One line for logs, e.g. "webgpu (node): google swiftshader, software fallback adapter". */
   summary: string;
   /**
+   * Why `dataSync()` / `arraySync()` of GPU data throw CsqError CSQ_WEBGPU_SYNC_READ here (Node;
+   * a browser's software fallback adapter), or undefined where they work.
+   */
+  syncReadProblem?: string;
+  /**
    * Removes the tfjs backend (its tensors are freed) and destroys the device. In Node this also
    * drops `navigator.gpu`, which otherwise keeps the process alive.
    */
@@ -70,6 +75,11 @@ export interface RuntimeHints {
   noAdapter: () => string;
   /** Called after dispose and after a failed init (Node releases `navigator.gpu`). */
   release?: () => void;
+  /**
+   * Why a synchronous read (`dataSync()`, `arraySync()`) of GPU data cannot work here and what
+   * to do instead; used where tfjs' synchronous path (OffscreenCanvas) is missing, as in Node.
+   */
+  syncRead?: string;
 }
 
 const LIMITS_TO_REQUEST = [
@@ -139,7 +149,59 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-let current: { device: GpuDeviceLike; release?: () => void } | undefined;
+let current: { device: GpuDeviceLike; release?: () => void; session?: WebGpuSession } | undefined;
+
+/** The live session set up by the last `initWebGpu` (undefined before it, or after dispose). */
+export function activeWebGpuSession(): WebGpuSession | undefined {
+  return current?.session;
+}
+
+/** The part of tfjs' WebGPU backend that a synchronous read goes through. */
+interface SyncReadable {
+  readSync(dataId: object): unknown;
+  tensorMap: { get(dataId: object): { values?: unknown; dtype?: string } | undefined };
+}
+
+const SYNC_READ_NO_CANVAS =
+  'tensor.dataSync() / arraySync() of a tensor held by the GPU needs a synchronous GPU read, ' +
+  'which this runtime cannot do (tfjs reads WebGPU buffers synchronously only through ' +
+  'OffscreenCanvas). Read it with `await tensor.data()` / `await tensor.array()` instead.';
+
+const SYNC_READ_FALLBACK =
+  "tensor.dataSync() / arraySync() of a tensor held by the GPU does not work on the browser's " +
+  'software fallback adapter: tfjs reads WebGPU data synchronously through an OffscreenCanvas, ' +
+  'which on SwiftShader returns zeros and loses the device (measured in Chromium 156). Read it ' +
+  'with `await tensor.data()` / `await tensor.array()`, use a browser with a hardware GPU, or ' +
+  'train on the wasm or cpu backend.';
+
+/**
+ * Why a synchronous read of GPU data cannot work on this runtime and adapter, or undefined where
+ * tfjs' synchronous read (through OffscreenCanvas) works.
+ */
+export function syncReadProblem(
+  report: Pick<WebGpuAdapterReport, 'isFallbackAdapter'>,
+  hints: Pick<RuntimeHints, 'runtime' | 'syncRead'>,
+): string | undefined {
+  if (typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas === 'undefined') {
+    return hints.syncRead ?? SYNC_READ_NO_CANVAS;
+  }
+  if (hints.runtime === 'browser' && report.isFallbackAdapter) return SYNC_READ_FALLBACK;
+  return undefined;
+}
+
+/**
+ * Makes a synchronous read of GPU-only data throw CsqError CSQ_WEBGPU_SYNC_READ with `message`
+ * (instead of tfjs' "OffscreenCanvas is not defined" in Node, or zeros and a lost device on a
+ * software fallback adapter). Data already on the CPU is still returned.
+ */
+function guardSyncReads(backend: SyncReadable, message: string): void {
+  const readSync = backend.readSync.bind(backend);
+  backend.readSync = (dataId: object) => {
+    const data = backend.tensorMap.get(dataId);
+    if (data?.values != null || data?.dtype === 'string') return readSync(dataId);
+    throw new CsqError('CSQ_WEBGPU_SYNC_READ', message);
+  };
+}
 
 function releaseCurrent(): void {
   const prev = current;
@@ -223,10 +285,15 @@ export async function initWebGpuWith(
     }
   });
   const adapterInfo = adapter.info;
+  const syncProblem = syncReadProblem(report, hints);
   tf.registerBackend(
     WEBGPU_BACKEND,
-    // biome-ignore lint/suspicious/noExplicitAny: tfjs types the device with @webgpu/types globals.
-    () => new WebGPUBackend(gpuDevice as any, adapterInfo as any),
+    () => {
+      // biome-ignore lint/suspicious/noExplicitAny: tfjs types the device with @webgpu/types globals.
+      const backend = new WebGPUBackend(gpuDevice as any, adapterInfo as any);
+      if (syncProblem) guardSyncReads(backend as unknown as SyncReadable, syncProblem);
+      return backend;
+    },
     3,
   );
   if (opts.cpuForward !== undefined) tf.env().set('WEBGPU_CPU_FORWARD', opts.cpuForward);
@@ -251,13 +318,16 @@ export async function initWebGpuWith(
     await tf.ready();
   }
 
-  return {
+  const session: WebGpuSession = {
     backend: WEBGPU_BACKEND,
     runtime: hints.runtime,
     adapter: report,
     summary: adapterSummary(report, hints.runtime),
+    ...(syncProblem ? { syncReadProblem: syncProblem } : {}),
     dispose: () => {
       if (current === mine) releaseCurrent();
     },
   };
+  mine.session = session;
+  return session;
 }

@@ -8,6 +8,11 @@ import { CsqError } from '@csq/core';
 import type { GpuLike } from './gpu-types.js';
 import { type InitWebGpuOptions, initWebGpuWith, type WebGpuSession } from './init.js';
 import { findSwiftShader, hasVulkanLoader, SWIFTSHADER_DIRS } from './swiftshader.js';
+import {
+  type TrainOnWebGpuOptions,
+  trainOnWebGpuWith,
+  type WebGpuTrainResult,
+} from './train-webgpu.js';
 
 export * from './index.js';
 export {
@@ -66,6 +71,13 @@ function noAdapterHint(): string {
   tips.push('Otherwise train on the wasm or cpu backend with @csq/trainer-node.');
   return tips.join(' ');
 }
+
+const NODE_SYNC_READ =
+  'tensor.dataSync() / arraySync() of a tensor held by the GPU cannot work on WebGPU in Node: ' +
+  'Dawn (the webgpu package) maps GPU buffers only asynchronously, and tfjs reads WebGPU data ' +
+  'synchronously only through OffscreenCanvas, which Node lacks. Read tensors with ' +
+  '`await tensor.data()` / `await tensor.array()`. For code you cannot change (a library that ' +
+  'calls dataSync), use WebGPU in a browser, or train on wasm or cpu with @csq/trainer-node.';
 
 interface WebGpuModule {
   create(flags: string[]): GpuLike;
@@ -137,5 +149,19 @@ export async function initWebGpu(opts: NodeWebGpuOptions = {}): Promise<WebGpuSe
     noGpu: 'the webgpu package returned no GPU object; reinstall it (npm install webgpu).',
     noAdapter: noAdapterHint,
     release,
+    syncRead: NODE_SYNC_READ,
   });
+}
+
+/**
+ * Node: trains with @csq/trainer's loop (`train`) on WebGPU through Dawn. Sets WebGPU up with
+ * this entry's `initWebGpu(opts.webgpu)` (e.g. `{ vulkanIcd: 'swiftshader' }`) unless a
+ * session is already live, and returns the loop's result plus the session. The session keeps
+ * Node alive until `result.webgpu.dispose()`, which also frees the model's weights: save or
+ * export the model first.
+ */
+export function trainOnWebGpu(
+  opts: TrainOnWebGpuOptions<NodeWebGpuOptions>,
+): Promise<WebGpuTrainResult> {
+  return trainOnWebGpuWith(initWebGpu, opts);
 }

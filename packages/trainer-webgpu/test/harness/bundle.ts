@@ -15,7 +15,11 @@ export interface Bundle {
   inputs: string[];
 }
 
-async function bundle(stdin: string, platform: 'browser' | 'node'): Promise<Bundle> {
+async function bundle(
+  stdin: string,
+  platform: 'browser' | 'node',
+  alias?: Record<string, string>,
+): Promise<Bundle> {
   const result = await build({
     stdin: { contents: stdin, resolveDir: PACKAGE_DIR, loader: 'ts', sourcefile: 'entry.ts' },
     bundle: true,
@@ -27,6 +31,7 @@ async function bundle(stdin: string, platform: 'browser' | 'node'): Promise<Bund
     metafile: true,
     logLevel: 'silent',
     absWorkingDir: PACKAGE_DIR,
+    ...(alias ? { alias } : {}),
   });
   const out = result.outputFiles[0];
   if (!out) throw new Error('esbuild produced no output');
@@ -54,4 +59,15 @@ export function bundlePage(modulePath: string): Promise<Bundle> {
 export function bundleModule(modulePath: string, platform: 'browser' | 'node'): Promise<Bundle> {
   const file = resolve(PACKAGE_DIR, modulePath);
   return bundle(`export * from ${JSON.stringify(file)};`, platform);
+}
+
+/**
+ * Bundles a snippet of user code (an ES module, e.g. a README example) for `platform`, with
+ * this package's own name resolving to its sources: fails on an import that does not exist.
+ */
+export function bundleSnippet(code: string, platform: 'browser' | 'node'): Promise<Bundle> {
+  return bundle(code, platform, {
+    '@csq/trainer-webgpu': './src/index.ts',
+    '@csq/trainer-webgpu/node': './src/node.ts',
+  });
 }

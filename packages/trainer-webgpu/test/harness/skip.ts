@@ -19,3 +19,18 @@ export function skipReason(what: string, reason: string | undefined): string | u
   console.warn(`[@csq/trainer-webgpu] SKIPPED ${what}: ${reason}`);
   return reason;
 }
+
+/**
+ * Skips the running test (`skip` is vitest's `ctx.skip`) with a printed reason when WebGPU is
+ * there but what the test drives cannot run on it yet; throws when CSQ_REQUIRE_WEBGPU=1.
+ */
+export function skipTestBecause(
+  skip: (note: string) => never,
+  what: string,
+  reason: string,
+): never {
+  if (webGpuRequired())
+    throw new Error(`${what}: ${reason} (CSQ_REQUIRE_WEBGPU=1 forbids skipping)`);
+  console.warn(`[@csq/trainer-webgpu] SKIPPED ${what}: ${reason}`);
+  return skip(reason);
+}
