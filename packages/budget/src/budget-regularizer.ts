@@ -104,7 +104,7 @@ export class BudgetRegularizer {
   readonly targetBits: number;
   readonly lambda: number;
   private weightsCache: Float64Array | undefined;
-  private cache: { ids: unknown[]; stats: BudgetStats } | undefined;
+  private cache: { ids: unknown[]; stats: BudgetStats; masks: Float32Array } | undefined;
   private attached: { layer: tfl.layers.Layer; fn: () => tf.Scalar }[] = [];
 
   constructor(modelOrController: tfl.LayersModel | CsqController, opts: BudgetOptions) {
@@ -192,6 +192,9 @@ export class BudgetRegularizer {
    */
   stats(phase: CsqPhase = this.defaultPhase()): BudgetStats {
     if (phase === 'continuous') return this.searchStats();
+    const ids = this.maskIds();
+    if (this.cache?.ids.every((id, i) => id === ids[i]))
+      return this.statsFrom(this.cache.masks, phase);
     const t = this.concatMasks();
     const masks = t.dataSync() as Float32Array;
     t.dispose();
@@ -206,7 +209,7 @@ export class BudgetRegularizer {
     const masks = t.dataSync() as Float32Array;
     t.dispose();
     const stats = this.statsFrom(masks, 'continuous');
-    this.cache = { ids, stats };
+    this.cache = { ids, stats, masks };
     return stats;
   }
 
@@ -220,7 +223,7 @@ export class BudgetRegularizer {
     const masks = (await t.data()) as Float32Array;
     t.dispose();
     const stats = this.statsFrom(masks, 'continuous');
-    this.cache = { ids, stats };
+    this.cache = { ids, stats, masks };
     return stats;
   }
 
@@ -256,7 +259,15 @@ export class BudgetRegularizer {
   /** Stats, the settings, and every counted layer's bits, params and MACs. */
   report(phase: CsqPhase = this.defaultPhase()): BudgetReport {
     const stats = this.stats(phase);
-    const bits = this.layers.map((l) => l.selectedBits(phase));
+    const ids = this.maskIds();
+    const cached = this.cache?.ids.every((id, i) => id === ids[i]) ? this.cache.masks : undefined;
+    let offset = 0;
+    const bits = this.layers.map((l) => {
+      if (!cached) return l.selectedBits(phase);
+      const b = selectedBits(cached.subarray(offset, offset + l.bits), phase);
+      offset += l.bits;
+      return b;
+    });
     return {
       ...stats,
       targetBits: this.targetBits,

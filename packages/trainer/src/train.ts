@@ -268,14 +268,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
 
   const saveCheckpoint = async (e: number, b: number, acc: Accum) => {
-    const tensors = allWeights.map((v, i) => ({
-      name: `w${i}`,
-      shape: v.shape,
-      values: v.dataSync() as Float32Array,
-    }));
-    optimizer.getState(trainable).forEach((s, i) => {
-      if (s) tensors.push({ name: `m${i}`, shape: s.shape, values: s.dataSync() as Float32Array });
-    });
+    const tensors: { name: string; shape: number[]; values: Float32Array }[] = [];
+    for (const [i, v] of allWeights.entries())
+      tensors.push({ name: `w${i}`, shape: v.shape, values: (await v.data()) as Float32Array });
+    for (const [i, s] of optimizer.getState(trainable).entries()) {
+      if (s)
+        tensors.push({ name: `m${i}`, shape: s.shape, values: (await s.data()) as Float32Array });
+    }
     for (const [i, values] of (rewind ?? []).entries()) {
       tensors.push({ name: `r${i}`, shape: [values.length], values });
     }
@@ -327,9 +326,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     // Round transitions happen once, at the very start of an epoch (batch 0).
     if (csq?.schedule === 'rounds' && batch === 0) {
       if (plan.round === 0 && plan.cycleEpoch === csq.rewindEpoch) {
-        rewind = allWeights.map((v) =>
-          masks.has(v) ? new Float32Array(0) : (v.dataSync() as Float32Array).slice(),
-        );
+        rewind = [];
+        for (const v of allWeights)
+          rewind.push(
+            masks.has(v) ? new Float32Array(0) : ((await v.data()) as Float32Array).slice(),
+          );
         log(`rewind point saved at epoch ${epoch + 1}`);
       }
       if (plan.round > 0 && plan.cycleEpoch === 0) {
@@ -375,6 +376,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
               seed: mixSeed(cfg.seed, epoch, batch + 1),
             })
           : undefined;
+      if (withPenalty) await budget!.refresh();
       const { x, labels, count } = toTensors(data.train, raw, preprocess);
       const { loss, ce, penalty, correct } = await step(x, labels, {
         lr: plan.lr,
@@ -439,6 +441,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     };
     if (kind === 'float') line.floatAccuracy = acc;
     if (budget) {
+      await budget.refresh();
       const r = budget.report();
       Object.assign(line, {
         beta: plan.beta,
@@ -463,6 +466,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   const lastLine = history[history.length - 1];
   const softAccuracy = lastLine ? (lastLine.softAccuracy ?? lastLine.floatAccuracy ?? 0) : 0;
+  if (budget) await budget.refresh();
   const result: TrainResult = {
     model: kind,
     stopped,
