@@ -61,10 +61,16 @@ describe('spec 1 initialisation', () => {
   it('property: exactWeight(initBitPlanes(w)) with every bit selected is the N-bit quantisation of w', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.float({ min: -4, max: 4, noNaN: true, noDefaultInfinity: true }), {
-          minLength: 1,
-          maxLength: 40,
-        }),
+        fc.array(
+          // normal floats: a denormal scale has a step that float32 cannot hold
+          fc
+            .float({ min: -4, max: 4, noNaN: true, noDefaultInfinity: true })
+            .map((x) => (Math.abs(x) < 1e-30 ? 0 : x)),
+          {
+            minLength: 1,
+            maxLength: 40,
+          },
+        ),
         fc.integer({ min: 1, max: 10 }),
         (ws, bits) => {
           const w = Float32Array.from(ws);
@@ -72,8 +78,7 @@ describe('spec 1 initialisation', () => {
           for (const v of [...p, ...n]) if (v !== 0 && v !== 1) return false;
           const exact = exactWeight({ p, n, m: new Float32Array(bits).fill(1), scale, bits });
           const ref = quantizeUniform(w, bits);
-          // (float32 rounding of the step: relative 1e-6, or the smallest normal float32 for denormal scales)
-          expectClose(exact, ref, { rtol: 1e-6, atol: 1e-6 * scale + 1.2e-38 });
+          expectClose(exact, ref, { rtol: 1e-6, atol: 1e-6 * scale });
           // and the quantisation error is at most half a step
           for (let k = 0; k < w.length; k++) {
             expect(Math.abs(exact[k]! - w[k]!)).toBeLessThanOrEqual(
