@@ -49,14 +49,14 @@ describe('settings passed to csq train', () => {
     expect(cfg).toMatchObject({ recipe: 'cifar-n6t3a4', bits: 6, actBits: 4, ticket: 1 });
   });
 
-  it('a setting this @csq/cli does not know is refused, naming it', () => {
-    const spec: AppSpec = { ...CIFAR_APP, smoke: () => ({ channelsLast: true }) };
+  it('a setting this @csq/cli does not know is refused, naming it and the allowed keys', () => {
+    const spec: AppSpec = { ...CIFAR_APP, smoke: () => ({ channelsLast: true }) as never };
     expect(() =>
-      jobSettings(
+      jobConfig(
         { recipe: 'cifar-n8t2', seed: 0, smoke: true, overrides: {} },
         { spec, dataDir: '/d' },
       ),
-    ).toThrow(/run-config key "channelsLast", which this version of @csq\/cli does not accept/);
+    ).toThrow(/unknown key "channelsLast"; allowed keys: recipe, model/);
   });
 
   it('parseList', () => {

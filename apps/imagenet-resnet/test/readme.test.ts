@@ -1,11 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  cliSupports,
-  documentedCommands,
-  repoRoot,
-  runAppCaptured,
-} from '@csq/app-cifar10-resnet20/harness';
+import { documentedCommands, repoRoot, runAppCaptured } from '@csq/app-cifar10-resnet20/harness';
 import { tempDir } from '@csq/test-utils/data-files';
 import { describe, expect, it } from 'vitest';
 import { IMAGENET_APP } from '../src/app-spec.js';
@@ -39,11 +34,6 @@ describe('the commands the READMEs give for this app', () => {
         join(root, 'results'),
       ]);
       const label = `${doc}: ${args.join(' ')}`;
-      if (args.includes('--smoke') && !cliSupports('widthMultiplier')) {
-        expect(r.code, label).toBe(2);
-        expect(r.err).toMatch(/"widthMultiplier", which this version of @csq\/cli does not accept/);
-        continue;
-      }
       expect(r.err, label).toBe('');
       expect(r.code, label).toBe(0);
       const jobs = r.out.split('\n').filter((l) => l.startsWith('  '));

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type AppResult,
-  cliSupports,
   resultRow,
   runAppCaptured,
   type SweepRecord,
@@ -34,21 +33,9 @@ const metrics = (job: string) =>
     .split('\n')
     .map((l) => JSON.parse(l) as { model: string; round?: number; phase: string; beta?: number });
 
-// Smoke runs build the networks at 1/16 of their width: a full-width CSQ ResNet-18/50 does not
-// fit the wasm backend's 4 GiB. That needs "widthMultiplier" in @csq/cli's run config.
-const WIDTH = cliSupports('widthMultiplier');
-
-describe.skipIf(WIDTH)('smoke mode without widthMultiplier in @csq/cli', () => {
-  it('refuses to start and names the change @csq/cli needs', async () => {
-    const r = await runAppCaptured(IMAGENET_APP, ['--recipe', 'imagenet-r50', ...smoke]);
-    expect(r.code).toBe(2);
-    expect(r.err).toMatch(
-      /run-config key "widthMultiplier", which this version of @csq\/cli does not accept.*add "widthMultiplier" to its run config/,
-    );
-  });
-});
-
-describe.runIf(WIDTH)('--smoke on a folder of JPEGs (32x32 crops, 1/16 width)', () => {
+// Smoke runs build the networks at 1/16 of their width (--width-multiplier): a full-width CSQ
+// ResNet-18/50 does not fit the wasm backend's 4 GiB.
+describe('--smoke on a folder of JPEGs (32x32 crops, 1/16 width)', () => {
   beforeAll(async () => {
     // the real on-disk layout: DIR/train/CLASS/*.jpg and DIR/val/CLASS/*.jpg
     await writeImageFolder(data, { classes: ['cat', 'dog'], train: 6, val: 3 });

@@ -7,7 +7,6 @@ export { appFlags, appHelp, parseList, runApp, runAppCaptured } from './app.js';
 export {
   type AppIO,
   type AppSpec,
-  cliSupports,
   gitCommit,
   type Job,
   type JobContext,

@@ -12,7 +12,6 @@ import {
   main,
   type RunConfig,
   type RunConfigInput,
-  RunConfigSchema,
   recipe,
   resolveRunConfig,
   validateRunConfig,
@@ -116,11 +115,6 @@ export function jobId(job: Job): string {
   return parts.join('-');
 }
 
-/** Whether this @csq/cli's run config accepts a key (e.g. widthMultiplier). */
-export function cliSupports(key: string): boolean {
-  return key in RunConfigSchema.shape;
-}
-
 /** The run-config settings a job passes to `csq train` on top of its recipe. */
 export function jobSettings(job: Job, ctx: Pick<JobContext, 'spec' | 'dataDir'>): RunConfigInput {
   const settings: Record<string, unknown> = {
@@ -131,19 +125,6 @@ export function jobSettings(job: Job, ctx: Pick<JobContext, 'spec' | 'dataDir'>)
     baseline: true,
     ...(job.targetBits !== undefined ? { targetBits: job.targetBits } : {}),
   };
-  for (const key of Object.keys(settings)) {
-    if (!cliSupports(key)) {
-      throw new CsqError(
-        'CSQ_APP_CLI_UNSUPPORTED',
-        `this job needs the run-config key "${key}", which this version of @csq/cli does not accept` +
-          (key === 'widthMultiplier'
-            ? ' (smoke runs of the ImageNet networks are built at a fraction of their width: a ' +
-              'full-width ResNet-18/50 CSQ network does not fit the wasm backend). @csq/cli must ' +
-              'add "widthMultiplier" to its run config and pass it to buildModel.'
-            : '. Update @csq/cli.'),
-      );
-    }
-  }
   return settings as RunConfigInput;
 }
 
