@@ -52,6 +52,7 @@ export {
   packedByteLength,
   unpackBits,
 } from './codes.js';
+export { crc32 } from './crc32.js';
 export { assertBits, assertFinite, CsqError, MAX_BITS } from './errors.js';
 export {
   betaForEpoch,

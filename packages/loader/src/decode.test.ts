@@ -1,6 +1,5 @@
-import { CsqError } from '@csq/core';
+import { CsqError, crc32 } from '@csq/core';
 import { describe, expect, it } from 'vitest';
-import { crc32 } from './crc32.js';
 import { decodePackedModel, readPackedHeader } from './decode.js';
 import { encodePackedModel } from './encode.js';
 import { HEADER, PACKED_HEADER_BYTES, type PackedModelInput } from './format.js';

@@ -6,12 +6,12 @@
 import {
   CsqError,
   codesToWeights,
+  crc32,
   decodeLayerCodes,
   MAX_BITS,
   maxCode,
   unpackBits,
 } from '@csq/core';
-import { crc32 } from './crc32.js';
 import {
   codesRegionBytes,
   type DecodedPackedModel,

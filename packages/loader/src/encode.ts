@@ -1,8 +1,7 @@
 /**
  * Writer of the packed format (docs/packed-format.md). Used by csq's exporter; needs no tfjs.
  */
-import { assertBits, CsqError, encodeLayerCodes, maxCode, packBits } from '@csq/core';
-import { crc32 } from './crc32.js';
+import { assertBits, CsqError, crc32, encodeLayerCodes, maxCode, packBits } from '@csq/core';
 import {
   codesRegionBytes,
   HEADER,

@@ -4,8 +4,8 @@
  * `csq export`); `decodePackedModel` and `packedSizeReport` read it without tfjs.
  */
 
+export { crc32 } from '@csq/core';
 export { CsqActQuantize, type CsqActQuantizeArgs, registerCsqActQuantize } from './act-quant.js';
-export { crc32 } from './crc32.js';
 export {
   decodePackedModel,
   type PackedHeader,

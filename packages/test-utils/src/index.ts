@@ -4,6 +4,7 @@
 // The union package registers every gradient (tfjs-core alone registers none in Node).
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { seededRandom } from '@csq/data';
 import { expect } from 'vitest';
 
 export interface CloseOptions {
@@ -83,17 +84,8 @@ export function finiteDifference(
   return g;
 }
 
-/** A small deterministic PRNG (mulberry32) for test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic PRNG (mulberry32, @csq/data's `seededRandom`) for test data. */
+export const rng: (seed: number) => () => number = seededRandom;
 
 /** `n` uniform values in [lo, hi) from a seeded generator. */
 export function uniform(n: number, lo: number, hi: number, seed = 1): Float32Array {

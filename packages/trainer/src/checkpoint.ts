@@ -4,7 +4,7 @@
  * float32 tensors back to back, each listed in the header with its byte offset, and a CRC32 of
  * everything before the final 4 bytes.
  */
-import { CsqError } from '@csq/core';
+import { CsqError, crc32 } from '@csq/core';
 
 const MAGIC = 'CSQCKPT1';
 
@@ -20,23 +20,6 @@ export interface TensorEntry {
 export interface CheckpointData<H> {
   header: H;
   tensors: Map<string, { shape: number[]; values: Float32Array }>;
-}
-
-let crcTable: Uint32Array | undefined;
-
-/** CRC-32 (IEEE) of bytes. */
-export function crc32(bytes: Uint8Array): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = crcTable[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 /** Serialises a header and named float32 tensors into one checksummed byte array. */

@@ -9,7 +9,7 @@ export {
   readBatch,
   toTensors,
 } from './batches.js';
-export { type CheckpointData, crc32, decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
+export { type CheckpointData, decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 export {
   type CsqTrainConfig,
   DEFAULT_TRAIN_CONFIG,

@@ -1,17 +1,10 @@
 /**
  * Deterministic test data without vitest (the page bundle cannot import @csq/test-utils, which
- * imports vitest): the same mulberry32 generator as @csq/test-utils' `rng`.
+ * imports vitest): the same mulberry32 generator as @csq/test-utils' `rng`, @csq/data's
+ * `seededRandom`.
  */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '@csq/data';
+export const mulberry32: (seed: number) => () => number = seededRandom;
 
 /** `n` uniform values in [lo, hi) from seed `seed`. */
 export function uniformArray(n: number, lo: number, hi: number, seed: number): Float32Array {
