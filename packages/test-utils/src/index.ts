@@ -4,7 +4,6 @@
 // The union package registers every gradient (tfjs-core alone registers none in Node).
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { seededRandom } from '@csq/data';
 import { expect } from 'vitest';
 
 export interface CloseOptions {
@@ -84,8 +83,21 @@ export function finiteDifference(
   return g;
 }
 
-/** A small deterministic PRNG (mulberry32, @csq/data's `seededRandom`) for test data. */
-export const rng: (seed: number) => () => number = seededRandom;
+/**
+ * A small deterministic PRNG for test data: mulberry32, the generator of @csq/data's
+ * `seededRandom`. A copy on purpose: the test helpers cannot depend on a package they test
+ * (turbo sees the cycle).
+ */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 /** `n` uniform values in [lo, hi) from a seeded generator. */
 export function uniform(n: number, lo: number, hi: number, seed = 1): Float32Array {
