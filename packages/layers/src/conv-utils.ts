@@ -77,3 +77,33 @@ export function knownProduct(dims: (number | null | undefined)[]): number | unde
   }
   return out;
 }
+
+/** Output height and width of a 2-D (depthwise) convolution for an input shape (null: unknown). */
+export function spatialOutput(
+  shape: readonly (number | null | undefined)[],
+  conv: {
+    dataFormat: DataFormat;
+    kernelSize: readonly number[];
+    padding: PaddingMode;
+    strides: readonly number[];
+    dilationRate: readonly number[];
+  },
+): [number | null, number | null] {
+  const [h, w] = conv.dataFormat === 'channelsFirst' ? [shape[2], shape[3]] : [shape[1], shape[2]];
+  return [
+    convOutputLength(
+      h ?? null,
+      conv.kernelSize[0]!,
+      conv.padding,
+      conv.strides[0]!,
+      conv.dilationRate[0]!,
+    ),
+    convOutputLength(
+      w ?? null,
+      conv.kernelSize[1]!,
+      conv.padding,
+      conv.strides[1]!,
+      conv.dilationRate[1]!,
+    ),
+  ];
+}

@@ -4,12 +4,12 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   checkDataFormat,
   checkPadding,
-  convOutputLength,
   type DataFormat,
   fromNhwc,
   knownProduct,
   type PaddingMode,
   pair,
+  spatialOutput,
   toNhwc,
 } from './conv-utils.js';
 import { CsqLayer, type CsqLayerArgs, singleShape } from './csq-layer.js';
@@ -91,30 +91,9 @@ export class CsqDepthwiseConv2D extends CsqLayer {
     return fromNhwc(y, this.dataFormat);
   }
 
-  private spatialOut(shape: tfl.Shape): [number | null, number | null] {
-    const [h, w] =
-      this.dataFormat === 'channelsFirst' ? [shape[2], shape[3]] : [shape[1], shape[2]];
-    return [
-      convOutputLength(
-        h ?? null,
-        this.kernelSize[0],
-        this.padding,
-        this.strides[0],
-        this.dilationRate[0],
-      ),
-      convOutputLength(
-        w ?? null,
-        this.kernelSize[1],
-        this.padding,
-        this.strides[1],
-        this.dilationRate[1],
-      ),
-    ];
-  }
-
   override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
     const shape = singleShape(inputShape);
-    const [oh, ow] = this.spatialOut(shape);
+    const [oh, ow] = spatialOutput(shape, this);
     const inC = this.inChannels(shape);
     const outC = inC == null ? null : inC * this.depthMultiplier;
     return this.dataFormat === 'channelsFirst'
@@ -123,7 +102,7 @@ export class CsqDepthwiseConv2D extends CsqLayer {
   }
 
   protected override macsFor(inputShape: tfl.Shape): number | undefined {
-    const [oh, ow] = this.spatialOut(inputShape);
+    const [oh, ow] = spatialOutput(inputShape, this);
     return knownProduct([
       oh,
       ow,
