@@ -234,6 +234,22 @@ fs.rmSync(out, { recursive: true, force: true });
 console.log('ok');
 `;
 
+// @csq/backend-wasm-kernels: registered on import; its Conv2DBackpropFilter (which wasm lacks)
+// gives the hand-computed 1x1 filter gradient sum(x * dy) = 1 + 2 + 3 + 4.
+const wasmKernelsCheck = (k: string, tf: string) => `
+(async () => {
+  if (!${k}.isCsqWasmKernel('Conv2DBackpropFilter')) throw new Error('not registered on import');
+  if (${k}.registerWasmTrainingKernels().length !== 0) throw new Error('registered twice');
+  await ${tf}.setBackend('wasm');
+  const x = ${tf}.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]);
+  const dy = ${tf}.ones([1, 2, 2, 1]);
+  const attrs = { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [1, 1, 1, 1] };
+  const dw = ${tf}.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs).dataSync();
+  if (dw.length !== 1 || Math.abs(dw[0] - 10) > 1e-6) throw new Error('dW ' + dw);
+  console.log('ok');
+})().catch((err) => { console.error(err); process.exit(1); });
+`;
+
 export const PACKAGES: PackedPackage[] = [
   {
     name: '@csq/trainer',
@@ -335,5 +351,15 @@ export const PACKAGES: PackedPackage[] = [
     cjs:
       `const tn = require('@csq/trainer-node');\nconst tf = require('@tensorflow/tfjs');\n` +
       trainerNodeCheck('tn', 'tf'),
+  },
+  {
+    name: '@csq/backend-wasm-kernels',
+    dir: 'backend-wasm-kernels',
+    esm:
+      `import * as k from '@csq/backend-wasm-kernels';\nimport * as tf from '@tensorflow/tfjs-core';\n` +
+      wasmKernelsCheck('k', 'tf'),
+    cjs:
+      `const k = require('@csq/backend-wasm-kernels');\nconst tf = require('@tensorflow/tfjs-core');\n` +
+      wasmKernelsCheck('k', 'tf'),
   },
 ];

@@ -8,10 +8,11 @@
  * takes about a quarter of an hour there, so cpu runs a smaller batch (same weights, no
  * warm-up) and the two are compared per image.
  */
+
+import { replacedWasmKernel } from '@csq/backend-wasm-kernels';
 import * as tf from '@tensorflow/tfjs';
 import { describeBackend } from '../src/index.js';
 import { cifarResNet, plainCnn } from '../src/testing/nets.js';
-import { replacedWasmKernel } from '../src/wasm/register.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -3,10 +3,10 @@
  * asked for), saying which one was taken and why each faster one was not.
  */
 import { createRequire } from 'node:module';
+import { isCsqWasmKernel, registerWasmTrainingKernels } from '@csq/backend-wasm-kernels';
 import { CsqError } from '@csq/core';
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { isCsqWasmKernel, registerWasmTrainingKernels } from './wasm/register.js';
 
 /** The backends csq can train on in Node, fastest first. */
 export const NODE_BACKENDS = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;

@@ -1,14 +1,18 @@
 /**
  * @csq/trainer-node: CSQ training in Node.js. Picks the fastest tfjs backend present
- * (tfjs-node-gpu, tfjs-node, wasm, cpu) and, on import, registers the wasm kernels that
- * conv-net training needs and tfjs-backend-wasm 4.22 lacks or runs slowly.
+ * (tfjs-node-gpu, tfjs-node, wasm, cpu); importing it imports @csq/backend-wasm-kernels, which
+ * registers the wasm kernels that conv-net training needs (once per process).
  */
-// The union package registers every gradient; the wasm backend's kernels must be registered
-// before ours, which wrap some of them.
+// The union package registers every gradient; @csq/backend-wasm-kernels imports the wasm
+// backend before registering its kernels, some of which wrap wasm's own.
 import '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmTrainingKernels } from './wasm/register.js';
+import '@csq/backend-wasm-kernels';
 
+export {
+  isCsqWasmKernel,
+  registerWasmTrainingKernels,
+  WASM_TRAINING_KERNELS,
+} from '@csq/backend-wasm-kernels';
 export {
   type BackendAttempt,
   type BackendChoice,
@@ -26,10 +30,3 @@ export {
 export { interruptSignal } from './interrupt.js';
 export { FileRunStore, fileRunStore } from './run-store.js';
 export { type TrainNodeOptions, trainNode } from './train-node.js';
-export {
-  isCsqWasmKernel,
-  registerWasmTrainingKernels,
-  WASM_TRAINING_KERNELS,
-} from './wasm/register.js';
-
-registerWasmTrainingKernels();

@@ -3,7 +3,7 @@
  * runs the kernel function registered for 'wasm' directly on TensorInfos (no engine, no tape),
  * and every intermediate is freed by `dispose()` unless it was handed out with `keep()`.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 type TensorInfo = tf.TensorInfo;
 type Attrs = tf.NamedAttrMap;

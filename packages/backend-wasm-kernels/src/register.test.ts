@@ -1,8 +1,8 @@
 import { useBackend } from '@csq/test-utils';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isCsqWasmKernel, registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from '../index.js';
-import { expectRelClose, rand, valuesOn } from '../testing/compare.js';
+import { expectRelClose, rand, valuesOn } from '../test/compare.js';
+import { isCsqWasmKernel, registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './index.js';
 import { outerReduction } from './reduce.js';
 import { tileAsBroadcast } from './tile.js';
 
@@ -10,15 +10,18 @@ afterAll(() => useBackend('cpu'));
 
 describe('registerWasmTrainingKernels', () => {
   it('has registered every kernel on import, and a second call changes nothing', () => {
-    for (const k of WASM_TRAINING_KERNELS) expect(isCsqWasmKernel(k.name), k.name).toBe(true);
-    const before = WASM_TRAINING_KERNELS.map((k) => tf.getKernel(k.name, 'wasm'));
+    for (const k of WASM_TRAINING_KERNELS)
+      expect(isCsqWasmKernel(k.kernelName), k.kernelName).toBe(true);
+    const before = WASM_TRAINING_KERNELS.map((k) => tf.getKernel(k.kernelName, 'wasm'));
     expect(registerWasmTrainingKernels()).toEqual([]);
-    const after = WASM_TRAINING_KERNELS.map((k) => tf.getKernel(k.name, 'wasm'));
+    const after = WASM_TRAINING_KERNELS.map((k) => tf.getKernel(k.kernelName, 'wasm'));
     expect(after).toEqual(before);
   });
 
   it('fills the kernels wasm lacks and keeps the setup of those it replaces', () => {
-    const missing = WASM_TRAINING_KERNELS.filter((k) => k.reason === 'missing').map((k) => k.name);
+    const missing = WASM_TRAINING_KERNELS.filter((k) => k.reason === 'missing').map(
+      (k) => k.kernelName,
+    );
     expect(missing).toEqual([
       'Conv2DBackpropFilter',
       'DepthwiseConv2dNativeBackpropFilter',
@@ -27,7 +30,7 @@ describe('registerWasmTrainingKernels', () => {
     // wasm's own Conv2DBackpropInput, BatchMatMul, _FusedMatMul, Tile, Sum and Mean bind their
     // C++ entry point in setupFunc; the replacements carry it over
     for (const k of WASM_TRAINING_KERNELS.filter((s) => s.reason === 'faster')) {
-      expect(typeof tf.getKernel(k.name, 'wasm').setupFunc, k.name).toBe('function');
+      expect(typeof tf.getKernel(k.kernelName, 'wasm').setupFunc, k.kernelName).toBe('function');
     }
   });
 

@@ -5,7 +5,7 @@
  * those transposed products (dy W^T and x^T dy), so this wrapper transposes the operands with
  * wasm's Transpose kernel (linear time) and calls the original kernel untransposed.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { KernelOps, type WasmLikeBackend } from './kernel-ops.js';
 
 type TensorInfo = tf.TensorInfo;

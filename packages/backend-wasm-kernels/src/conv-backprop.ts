@@ -16,15 +16,15 @@
  * by the spatially flipped filter with ci and co swapped (for depthwise: the flipped filter, then
  * a sum over the channel multiplier).
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs-core';
 import { KernelOps, type Paddings, type WasmLikeBackend } from './kernel-ops.js';
 
 type TensorInfo = tf.TensorInfo;
-type Shape4 = [number, number, number, number];
-type ConvPad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-type Rounding = 'floor' | 'round' | 'ceil' | undefined;
+export type Shape4 = [number, number, number, number];
+export type ConvPad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+export type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 
-interface Geometry {
+export interface Geometry {
   kh: number;
   kw: number;
   sh: number;
@@ -35,7 +35,7 @@ interface Geometry {
   left: number;
 }
 
-function geometry(info: tf.backend_util.Conv2DInfo): Geometry {
+export function geometry(info: tf.backend_util.Conv2DInfo): Geometry {
   return {
     kh: info.filterHeight,
     kw: info.filterWidth,
@@ -48,8 +48,8 @@ function geometry(info: tf.backend_util.Conv2DInfo): Geometry {
   };
 }
 
-const NCHW_TO_NHWC = [0, 2, 3, 1];
-const NHWC_TO_NCHW = [0, 3, 1, 2];
+export const NCHW_TO_NHWC = [0, 2, 3, 1];
+export const NHWC_TO_NCHW = [0, 3, 1, 2];
 
 /** Filter gradient of a (depthwise) convolution, x and dy in NHWC. */
 export function filterGradNHWC(
@@ -130,7 +130,8 @@ export function inputGradNHWC(
   return ops.reshape(ops.sum(ops.reshape(out, [n, h, w, c, m]), [4]), inShapeNHWC);
 }
 
-function withOps(backend: WasmLikeBackend, f: (ops: KernelOps) => TensorInfo): TensorInfo {
+/** Runs `f` with a fresh KernelOps, keeps its result and frees every intermediate. */
+export function withOps(backend: WasmLikeBackend, f: (ops: KernelOps) => TensorInfo): TensorInfo {
   const ops = new KernelOps(backend);
   try {
     return ops.keep(f(ops));
@@ -138,110 +139,3 @@ function withOps(backend: WasmLikeBackend, f: (ops: KernelOps) => TensorInfo): T
     ops.dispose();
   }
 }
-
-/** Kernel `Conv2DBackpropFilter` (inputs x, dy; attrs as tfjs-core's op). */
-export const conv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
-    strides: number | [number, number];
-    pad: ConvPad;
-    dataFormat: 'NHWC' | 'NCHW';
-    dimRoundingMode: Rounding;
-    filterShape: Shape4;
-  };
-  const format = tf.backend_util.convertConv2DDataFormat(dataFormat ?? 'NHWC');
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as Shape4,
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    format,
-  );
-  return withOps(backend as WasmLikeBackend, (ops) => {
-    const nchw = format === 'channelsFirst';
-    const xh = nchw ? ops.transpose(x, NCHW_TO_NHWC) : x;
-    const dyh = nchw ? ops.transpose(dy, NCHW_TO_NHWC) : dy;
-    return filterGradNHWC(ops, xh, dyh, geometry(info), false, filterShape);
-  });
-};
-
-/** Kernel `Conv2DBackpropInput` (inputs dy, filter; attrs as tfjs-core's op). */
-export const conv2DBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as {
-    strides: number | [number, number];
-    pad: ConvPad;
-    dataFormat: 'NHWC' | 'NCHW';
-    dimRoundingMode: Rounding;
-    inputShape: Shape4;
-  };
-  const format = tf.backend_util.convertConv2DDataFormat(dataFormat ?? 'NHWC');
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as Shape4,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    format,
-  );
-  return withOps(backend as WasmLikeBackend, (ops) => {
-    const nchw = format === 'channelsFirst';
-    const dyh = nchw ? ops.transpose(dy, NCHW_TO_NHWC) : dy;
-    const inNHWC: Shape4 = [info.batchSize, info.inHeight, info.inWidth, info.inChannels];
-    const dx = inputGradNHWC(ops, dyh, filter, geometry(info), false, inNHWC);
-    return nchw ? ops.transpose(dx, NHWC_TO_NCHW) : dx;
-  });
-};
-
-/** Kernel `DepthwiseConv2dNativeBackpropFilter` (inputs x, dy). */
-export const depthwiseConv2dNativeBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  const { strides, dilations, pad, dimRoundingMode, filterShape } = attrs as unknown as {
-    strides: number | [number, number];
-    dilations: number | [number, number];
-    pad: ConvPad;
-    dimRoundingMode: Rounding;
-    filterShape: Shape4;
-  };
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as Shape4,
-    filterShape,
-    strides,
-    dilations ?? 1,
-    pad,
-    dimRoundingMode,
-    true,
-  );
-  return withOps(backend as WasmLikeBackend, (ops) =>
-    filterGradNHWC(ops, x, dy, geometry(info), true, filterShape),
-  );
-};
-
-/** Kernel `DepthwiseConv2dNativeBackpropInput` (inputs dy, filter). */
-export const depthwiseConv2dNativeBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-  const { strides, dilations, pad, dimRoundingMode, inputShape } = attrs as unknown as {
-    strides: number | [number, number];
-    dilations: number | [number, number];
-    pad: ConvPad;
-    dimRoundingMode: Rounding;
-    inputShape: Shape4;
-  };
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as Shape4,
-    strides,
-    dilations ?? 1,
-    pad,
-    dimRoundingMode,
-    true,
-  );
-  return withOps(backend as WasmLikeBackend, (ops) =>
-    inputGradNHWC(ops, dy, filter, geometry(info), true, inputShape),
-  );
-};

@@ -6,7 +6,7 @@
  * transpose): x viewed as [outer, R, 1, inner], pooled by an [R, 1] window, times R for a sum.
  * About 10x faster on ResNet-20's batch-norm shapes.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { KernelOps, type WasmLikeBackend } from './kernel-ops.js';
 
 type TensorInfo = tf.TensorInfo;

@@ -6,7 +6,7 @@
  * zeros (XNNPACK's add_nd): viewing output axis i as [reps_i, d_i], x has shape [1, d_i] and the
  * zeros [reps_i, 1]; adjacent factors of the same kind are merged to keep the rank small.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { KernelOps, type WasmLikeBackend } from './kernel-ops.js';
 
 type TensorInfo = tf.TensorInfo;

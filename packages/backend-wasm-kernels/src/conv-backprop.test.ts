@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, it } from 'vitest';
-import '../index.js';
-import { expectRelClose, rand, valuesOn } from '../testing/compare.js';
+import './index.js';
+import { expectRelClose, rand, valuesOn } from '../test/compare.js';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];

@@ -1,8 +1,8 @@
 import { useBackend } from '@csq/test-utils';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import '../index.js';
-import { expectRelClose, rand } from '../testing/compare.js';
+import './index.js';
+import { expectRelClose, rand } from '../test/compare.js';
 import {
   bottleneckNet,
   cifarResNet,
@@ -10,7 +10,7 @@ import {
   lossAndGrads,
   seedWeights,
   smallCnn,
-} from '../testing/nets.js';
+} from '../test/nets.js';
 
 afterAll(() => useBackend('cpu'));
 

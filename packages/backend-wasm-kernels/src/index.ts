@@ -1,0 +1,18 @@
+/**
+ * @csq/backend-wasm-kernels: csq's training kernels for TensorFlow.js's wasm backend, in Node
+ * and in browsers. Importing this module registers them (after importing
+ * `@tensorflow/tfjs-backend-wasm`, whose kernels some of them wrap); registering again is a
+ * no-op, so two imports (or two copies) register once.
+ */
+import '@tensorflow/tfjs-backend-wasm';
+import { registerWasmTrainingKernels } from './register.js';
+
+export type { WasmKernelSpec } from './kernel-spec.js';
+export {
+  isCsqWasmKernel,
+  registerWasmTrainingKernels,
+  replacedWasmKernel,
+  WASM_TRAINING_KERNELS,
+} from './register.js';
+
+registerWasmTrainingKernels();

@@ -1,0 +1,12 @@
+/**
+ * `Mean` for the wasm backend: outer-axis float32 means become an average pooling (see reduce.ts).
+ */
+import type { WasmKernelSpec } from '../kernel-spec.js';
+import { poolingMean } from '../reduce.js';
+
+/** Registration of `Mean` (wraps wasm's own kernel). */
+export const meanSpec: WasmKernelSpec = {
+  kernelName: 'Mean',
+  reason: 'faster',
+  make: (original) => original && poolingMean(original),
+};

@@ -1,0 +1,77 @@
+/**
+ * Registers the wasm kernels that training needs and tfjs-backend-wasm 4.22 lacks or runs
+ * slowly. One kernel per file under kernels/; this module only lists and registers them.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { WasmKernelSpec } from './kernel-spec.js';
+import { batchMatMulSpec } from './kernels/batch-mat-mul.js';
+import { conv2DBackpropFilterSpec } from './kernels/conv2d-backprop-filter.js';
+import { conv2DBackpropInputSpec } from './kernels/conv2d-backprop-input.js';
+import { depthwiseConv2dNativeBackpropFilterSpec } from './kernels/depthwise-conv2d-native-backprop-filter.js';
+import { depthwiseConv2dNativeBackpropInputSpec } from './kernels/depthwise-conv2d-native-backprop-input.js';
+import { fusedMatMulSpec } from './kernels/fused-mat-mul.js';
+import { meanSpec } from './kernels/mean.js';
+import { sumSpec } from './kernels/sum.js';
+import { tileSpec } from './kernels/tile.js';
+
+/** Marks our kernel functions, so registering twice (even from two copies) changes nothing. */
+const MARK = Symbol.for('@csq/backend-wasm-kernels/kernel');
+
+type Marked = tf.KernelFunc & { [MARK]?: true };
+
+/** wasm's own kernels that a registration replaced (for benchmarks). */
+const replaced = new Map<string, tf.KernelConfig>();
+
+/** The kernels this package provides for the wasm backend, with why. */
+export const WASM_TRAINING_KERNELS: readonly WasmKernelSpec[] = [
+  conv2DBackpropFilterSpec,
+  conv2DBackpropInputSpec,
+  depthwiseConv2dNativeBackpropFilterSpec,
+  depthwiseConv2dNativeBackpropInputSpec,
+  batchMatMulSpec,
+  fusedMatMulSpec,
+  tileSpec,
+  sumSpec,
+  meanSpec,
+];
+
+/**
+ * Registers this package's training kernels for the 'wasm' backend (Conv2DBackpropFilter,
+ * a fast Conv2DBackpropInput, depthwise backprop, fast transposed matmuls). Idempotent; a
+ * replaced kernel keeps wasm's setupFunc/disposeFunc. Returns the kernel names registered by
+ * this call (empty when already done).
+ */
+export function registerWasmTrainingKernels(): string[] {
+  const done: string[] = [];
+  for (const spec of WASM_TRAINING_KERNELS) {
+    const existing = tf.getKernel(spec.kernelName, 'wasm');
+    if ((existing?.kernelFunc as Marked | undefined)?.[MARK]) continue;
+    const kernelFunc: Marked | undefined = spec.make(existing?.kernelFunc);
+    if (kernelFunc == null) continue; // a wrapper with nothing to wrap (wasm not imported)
+    kernelFunc[MARK] = true;
+    const config: tf.KernelConfig = {
+      kernelName: spec.kernelName,
+      backendName: 'wasm',
+      kernelFunc,
+    };
+    if (existing?.setupFunc) config.setupFunc = existing.setupFunc;
+    if (existing?.disposeFunc) config.disposeFunc = existing.disposeFunc;
+    if (existing) {
+      replaced.set(spec.kernelName, existing);
+      tf.unregisterKernel(spec.kernelName, 'wasm');
+    }
+    tf.registerKernel(config);
+    done.push(spec.kernelName);
+  }
+  return done;
+}
+
+/** True when `name` on the 'wasm' backend is this package's kernel. */
+export function isCsqWasmKernel(name: string): boolean {
+  return Boolean((tf.getKernel(name, 'wasm')?.kernelFunc as Marked | undefined)?.[MARK]);
+}
+
+/** wasm's own kernel that `name` replaced, if this module replaced one (for benchmarks). */
+export function replacedWasmKernel(name: string): tf.KernelConfig | undefined {
+  return replaced.get(name);
+}
