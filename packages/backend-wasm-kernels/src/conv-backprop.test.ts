@@ -1,7 +1,9 @@
+import { rng } from '@csq/test-utils';
 import * as tf from '@tensorflow/tfjs';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import './index.js';
 import { expectRelClose, rand, valuesOn } from '../test/compare.js';
+import { simdFor } from './wasm/simd.js';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
@@ -208,6 +210,63 @@ describe('wasm depthwise backprop kernels match an independent reference', () =>
         expectRelClose(actual[0]!, cpu[0]!);
         expectRelClose(actual[1]!, cpu[1]!);
       }
+    });
+  }
+});
+
+/** Seeded random integers in [lo, hi]. */
+function randInts(seed: number): (lo: number, hi: number) => number {
+  const u = rng(seed);
+  return (lo, hi) => lo + Math.floor(u() * (hi - lo + 1));
+}
+
+// Random shapes for csq's SIMD filter gradient (output channels a multiple of 8; 1 to 9 input
+// channels, so the 4-channel tile, its remainder and the 1-channel case all run) and for the
+// sub-pixel input gradient (strides 2 and 3, anisotropic), with every padding kind.
+const RANDOM_CASES: ConvCase[] = Array.from({ length: 14 }, (_, i) => {
+  const r = randInts(100 + i);
+  const kh = r(1, 4);
+  const kw = r(1, 4);
+  const strides: [number, number] = i < 4 ? [1, 1] : [r(1, 3), r(2, 3)];
+  const pads: Pad[] = [
+    'same',
+    'valid',
+    r(0, 2),
+    [
+      [0, 0],
+      [r(0, 2), r(0, 2)],
+      [r(0, 2), r(0, 2)],
+      [0, 0],
+    ],
+  ];
+  const x: Shape4 = [r(1, 3), kh + r(0, 8), kw + r(0, 8), i === 5 ? 1 : r(1, 9)];
+  return { x, filter: [kh, kw, x[3], 8 * r(1, 3)], strides, pad: pads[i % 4]! };
+});
+
+describe('csq SIMD Conv2DBackpropFilter and sub-pixel Conv2DBackpropInput match the cpu backend', () => {
+  for (const c of RANDOM_CASES) {
+    it(label(c), async () => {
+      const dyShape = outShape(c);
+      const run = () => {
+        const x = rand(c.x, 11);
+        const w = rand(c.filter, 12);
+        const dy = rand(dyShape, 13);
+        const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC' };
+        const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
+          ...attrs,
+          filterShape: c.filter,
+        } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, {
+          ...attrs,
+          inputShape: c.x,
+        } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        return [dw, dx];
+      };
+      const expected = await valuesOn('cpu', run);
+      const actual = await valuesOn('wasm', run);
+      expect(simdFor(tf.backend())).not.toBeNull();
+      expectRelClose(actual[0]!, expected[0]!, 1e-5);
+      expectRelClose(actual[1]!, expected[1]!, 1e-5);
     });
   }
 });

@@ -12,7 +12,9 @@ export {
   isCsqWasmKernel,
   registerWasmTrainingKernels,
   replacedWasmKernel,
+  WASM_TRAINING_GRADIENTS,
   WASM_TRAINING_KERNELS,
 } from './register.js';
+export { simdReady } from './wasm/simd.js';
 
 registerWasmTrainingKernels();

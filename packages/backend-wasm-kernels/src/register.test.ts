@@ -2,7 +2,14 @@ import { useBackend } from '@csq/test-utils';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectRelClose, rand, valuesOn } from '../test/compare.js';
-import { isCsqWasmKernel, registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './index.js';
+import { isCsqGradient, originalGradient } from './gradients/claim.js';
+import {
+  isCsqWasmKernel,
+  registerWasmTrainingKernels,
+  replacedWasmKernel,
+  WASM_TRAINING_GRADIENTS,
+  WASM_TRAINING_KERNELS,
+} from './index.js';
 import { outerReduction } from './reduce.js';
 import { tileAsBroadcast } from './tile.js';
 
@@ -27,10 +34,20 @@ describe('registerWasmTrainingKernels', () => {
       'DepthwiseConv2dNativeBackpropFilter',
       'DepthwiseConv2dNativeBackpropInput',
     ]);
-    // wasm's own Conv2DBackpropInput, BatchMatMul, _FusedMatMul, Tile, Sum and Mean bind their
-    // C++ entry point in setupFunc; the replacements carry it over
+    // a replaced kernel keeps wasm's setupFunc (several bind their C++ entry point there, and
+    // csq's kernels fall back to wasm's own for the cases they do not cover)
     for (const k of WASM_TRAINING_KERNELS.filter((s) => s.reason === 'faster')) {
-      expect(typeof tf.getKernel(k.kernelName, 'wasm').setupFunc, k.kernelName).toBe('function');
+      const own = replacedWasmKernel(k.kernelName);
+      expect(own, k.kernelName).toBeDefined();
+      expect(tf.getKernel(k.kernelName, 'wasm').setupFunc, k.kernelName).toBe(own!.setupFunc);
+    }
+    expect(typeof tf.getKernel('FusedBatchNorm', 'wasm').setupFunc).toBe('function');
+  });
+
+  it("claims its fused gradients, which fall back to tfjs-core's off wasm", () => {
+    for (const g of WASM_TRAINING_GRADIENTS) {
+      expect(isCsqGradient(g.kernelName), g.kernelName).toBe(true);
+      expect(originalGradient(g.kernelName), g.kernelName).toBeDefined();
     }
   });
 

@@ -3,14 +3,26 @@
  * slowly. One kernel per file under kernels/; this module only lists and registers them.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { claimGradient } from './gradients/claim.js';
+import { fusedBatchNormGradConfig } from './gradients/fused-batch-norm-grad.js';
+import { meanGradConfig } from './gradients/mean-grad.js';
+import { squareGradConfig } from './gradients/square-grad.js';
 import type { WasmKernelSpec } from './kernel-spec.js';
 import { batchMatMulSpec } from './kernels/batch-mat-mul.js';
+import { broadcastRowsSpec } from './kernels/broadcast-rows.js';
+import { castSpec } from './kernels/cast.js';
 import { conv2DBackpropFilterSpec } from './kernels/conv2d-backprop-filter.js';
 import { conv2DBackpropInputSpec } from './kernels/conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilterSpec } from './kernels/depthwise-conv2d-native-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputSpec } from './kernels/depthwise-conv2d-native-backprop-input.js';
+import { fusedBatchNormSpec } from './kernels/fused-batch-norm.js';
+import { fusedBatchNormGradSpec } from './kernels/fused-batch-norm-grad.js';
 import { fusedMatMulSpec } from './kernels/fused-mat-mul.js';
+import { identitySpec } from './kernels/identity.js';
+import { maxPoolGradSpec } from './kernels/max-pool-grad.js';
 import { meanSpec } from './kernels/mean.js';
+import { mulScaledSpec } from './kernels/mul-scaled.js';
+import { squareSpec } from './kernels/square.js';
 import { sumSpec } from './kernels/sum.js';
 import { tileSpec } from './kernels/tile.js';
 
@@ -33,13 +45,28 @@ export const WASM_TRAINING_KERNELS: readonly WasmKernelSpec[] = [
   tileSpec,
   sumSpec,
   meanSpec,
+  fusedBatchNormSpec,
+  fusedBatchNormGradSpec,
+  broadcastRowsSpec,
+  mulScaledSpec,
+  squareSpec,
+  maxPoolGradSpec,
+  identitySpec,
+  castSpec,
+];
+
+/** The tfjs-core gradients csq replaces with fused ones on wasm (tfjs-core's elsewhere). */
+export const WASM_TRAINING_GRADIENTS: readonly tf.GradConfig[] = [
+  fusedBatchNormGradConfig,
+  meanGradConfig,
+  squareGradConfig,
 ];
 
 /**
- * Registers this package's training kernels for the 'wasm' backend (Conv2DBackpropFilter,
- * a fast Conv2DBackpropInput, depthwise backprop, fast transposed matmuls). Idempotent; a
- * replaced kernel keeps wasm's setupFunc/disposeFunc. Returns the kernel names registered by
- * this call (empty when already done).
+ * Registers this package's training kernels for the 'wasm' backend (WASM_TRAINING_KERNELS)
+ * and claims its fused gradients (WASM_TRAINING_GRADIENTS). Idempotent; a replaced kernel keeps
+ * wasm's setupFunc/disposeFunc. Returns the kernel names registered by this call (empty when
+ * already done).
  */
 export function registerWasmTrainingKernels(): string[] {
   const done: string[] = [];
@@ -63,6 +90,7 @@ export function registerWasmTrainingKernels(): string[] {
     tf.registerKernel(config);
     done.push(spec.kernelName);
   }
+  for (const g of WASM_TRAINING_GRADIENTS) claimGradient(g);
   return done;
 }
 

@@ -1,6 +1,8 @@
 /**
- * `Conv2DBackpropFilter` for the wasm backend (wasm 4.22 has none), composed from
- * wasm's own kernels: see conv-backprop.ts for the math.
+ * `Conv2DBackpropFilter` for the wasm backend (wasm 4.22 has none). NHWC float32 with a multiple
+ * of 8 output channels runs csq's SIMD kernel (kernels.wat `conv_filter_grad`: a register tile
+ * of 4 input x 8 output channels, one image at a time, any number of input channels including
+ * 1); other cases are composed from wasm's own kernels (see conv-backprop.ts for the math).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -14,6 +16,7 @@ import {
 } from '../conv-backprop.js';
 import type { WasmLikeBackend } from '../kernel-ops.js';
 import type { WasmKernelSpec } from '../kernel-spec.js';
+import { f32View, ptr, Scratch, simdFor, type WasmBackendInternals } from '../wasm/simd.js';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -38,6 +41,45 @@ export const conv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) 
     false,
     format,
   );
+  const simd = simdFor(backend);
+  if (
+    simd != null &&
+    format === 'channelsLast' &&
+    x.dtype === 'float32' &&
+    dy.dtype === 'float32' &&
+    info.outChannels % 8 === 0
+  ) {
+    const b = backend as WasmBackendInternals;
+    const dw = b.makeOutput(filterShape, 'float32');
+    const scratch = new Scratch(b);
+    try {
+      const geoP = scratch.alloc(15 * 4);
+      scratch
+        .i32(geoP, 15)
+        .set([
+          info.batchSize,
+          info.inHeight,
+          info.inWidth,
+          info.inChannels,
+          info.outHeight,
+          info.outWidth,
+          info.outChannels,
+          info.filterHeight,
+          info.filterWidth,
+          info.strideHeight,
+          info.strideWidth,
+          info.dilationHeight,
+          info.dilationWidth,
+          info.padInfo.top,
+          info.padInfo.left,
+        ]);
+      f32View(b, dw).fill(0);
+      simd.conv_filter_grad(ptr(b, x), ptr(b, dy), ptr(b, dw), geoP);
+    } finally {
+      scratch.free();
+    }
+    return dw;
+  }
   return withOps(backend as WasmLikeBackend, (ops) => {
     const nchw = format === 'channelsFirst';
     const xh = nchw ? ops.transpose(x, NCHW_TO_NHWC) : x;

@@ -1,6 +1,7 @@
 /**
  * `Conv2DBackpropInput` for the wasm backend (faster than wasm 4.22's own), composed from
- * wasm's own kernels: see conv-backprop.ts for the math.
+ * wasm's own kernels: strided NHWC float32 convolutions by sub-pixel phases
+ * (conv-input-phases.ts), the rest by zero insertion (conv-backprop.ts has the math).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -13,8 +14,10 @@ import {
   type Shape4,
   withOps,
 } from '../conv-backprop.js';
+import { inputGradByPhases } from '../conv-input-phases.js';
 import type { WasmLikeBackend } from '../kernel-ops.js';
 import type { WasmKernelSpec } from '../kernel-spec.js';
+import { simdFor } from '../wasm/simd.js';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -39,11 +42,17 @@ export const conv2DBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) =
     false,
     format,
   );
+  const simd = simdFor(backend);
+  const strided = info.strideHeight > 1 || info.strideWidth > 1;
+  const phases = simd != null && strided && dy.dtype === 'float32' && filter.dtype === 'float32';
   return withOps(backend as WasmLikeBackend, (ops) => {
     const nchw = format === 'channelsFirst';
     const dyh = nchw ? ops.transpose(dy, NCHW_TO_NHWC) : dy;
     const inNHWC: Shape4 = [info.batchSize, info.inHeight, info.inWidth, info.inChannels];
-    const dx = inputGradNHWC(ops, dyh, filter, geometry(info), false, inNHWC);
+    const g = geometry(info);
+    const dx = phases
+      ? inputGradByPhases(ops, simd, dyh, filter, g, inNHWC)
+      : inputGradNHWC(ops, dyh, filter, g, false, inNHWC);
     return nchw ? ops.transpose(dx, NHWC_TO_NCHW) : dx;
   });
 };

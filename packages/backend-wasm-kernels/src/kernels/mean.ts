@@ -1,6 +1,9 @@
 /**
- * `Mean` for the wasm backend: outer-axis float32 means become an average pooling (see reduce.ts).
+ * `Mean` for the wasm backend: outer-axis float32 means become an average pooling (see
+ * reduce.ts); each run claims csq's fused Mean gradient (gradients/mean-grad.ts).
  */
+import { claiming } from '../gradients/claim.js';
+import { meanGradConfig } from '../gradients/mean-grad.js';
 import type { WasmKernelSpec } from '../kernel-spec.js';
 import { poolingMean } from '../reduce.js';
 
@@ -8,5 +11,5 @@ import { poolingMean } from '../reduce.js';
 export const meanSpec: WasmKernelSpec = {
   kernelName: 'Mean',
   reason: 'faster',
-  make: (original) => original && poolingMean(original),
+  make: (original) => original && claiming(meanGradConfig, poolingMean(original)),
 };

@@ -1,0 +1,156 @@
+/**
+ * csq's SIMD module (kernels.wat), instantiated on the wasm backend's own memory so that its
+ * functions read and write tensors in place. One instance per backend memory; `simdFor` returns
+ * null (and the kernels fall back to tfjs's) when the module cannot link to that memory, e.g.
+ * the threaded build's shared memory, or before an asynchronous compile has finished.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import { KERNELS_WASM_BASE64 } from './kernels-binary.js';
+
+/** The functions of kernels.wat (pointers are byte offsets into the backend's memory). */
+export interface SimdExports {
+  bn_forward(
+    x: number,
+    y: number,
+    rows: number,
+    ch: number,
+    mean: number,
+    k: number,
+    beta: number,
+  ): void;
+  bn_backward(
+    x: number,
+    dy: number,
+    dx: number,
+    rows: number,
+    ch: number,
+    mean: number,
+    k: number,
+    accDy: number,
+    accDyXm: number,
+    totDy: number,
+    totDyXm: number,
+  ): void;
+  broadcast_rows(src: number, dst: number, rows: number, ch: number): void;
+  mul_scaled(a: number, b: number, out: number, n: number, s: number): void;
+  max_pool_grad(x: number, dy: number, dx: number, n: number, ch: number, geo: number): void;
+  conv_filter_grad(x: number, dy: number, dw: number, geo: number): void;
+  phase_scatter(src: number, dst: number, geo: number): void;
+}
+
+/** The parts of tfjs-backend-wasm's BackendWasm these kernels use. */
+export interface WasmBackendInternals {
+  wasm: {
+    HEAPU8: Uint8Array;
+    asm?: { memory?: WebAssembly.Memory };
+    wasmMemory?: WebAssembly.Memory;
+    _malloc(bytes: number): number;
+    _free(ptr: number): void;
+  };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(dataId: object, force?: boolean): boolean;
+  incRef(dataId: object): void;
+}
+
+let compiled: WebAssembly.Module | null = null;
+let compiling: Promise<void> | null = null;
+const instances = new WeakMap<WebAssembly.Memory, SimdExports | null>();
+
+function bytes(): Uint8Array<ArrayBuffer> {
+  const text = atob(KERNELS_WASM_BASE64);
+  const out = new Uint8Array(new ArrayBuffer(text.length));
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
+/** The compiled module: synchronous where allowed, otherwise compiled in the background. */
+function module(): WebAssembly.Module | null {
+  if (compiled != null || compiling != null) return compiled;
+  const b = bytes();
+  try {
+    compiled = new WebAssembly.Module(b);
+  } catch {
+    // browsers refuse synchronous compiles of large modules on the main thread
+    compiling = WebAssembly.compile(b).then((m) => {
+      compiled = m;
+    });
+  }
+  return compiled;
+}
+
+/** Resolves when the SIMD module is compiled (immediately in Node). */
+export async function simdReady(): Promise<void> {
+  module();
+  await compiling;
+}
+
+function memoryOf(backend: WasmBackendInternals): WebAssembly.Memory | undefined {
+  return backend.wasm?.asm?.memory ?? backend.wasm?.wasmMemory;
+}
+
+/** The SIMD functions bound to this wasm backend's memory, or null when unavailable. */
+export function simdFor(backend: unknown): SimdExports | null {
+  const b = backend as WasmBackendInternals;
+  const memory = memoryOf(b);
+  if (memory == null) return null;
+  const cached = instances.get(memory);
+  if (cached !== undefined) return cached;
+  const mod = module();
+  if (mod == null) return null;
+  let exports: SimdExports | null = null;
+  try {
+    exports = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as SimdExports;
+  } catch {
+    exports = null; // e.g. a shared (threaded) memory: the module declares an unshared one
+  }
+  instances.set(memory, exports);
+  return exports;
+}
+
+/** Byte offset of a tensor's data in the backend's memory. */
+export function ptr(backend: WasmBackendInternals, t: tf.TensorInfo): number {
+  const data = backend.dataIdMap.get(t.dataId);
+  if (data == null) throw new Error('tensor data is not on the wasm backend');
+  return data.memoryOffset;
+}
+
+/**
+ * Scratch memory from the backend's allocator: `alloc` returns byte offsets (16-byte aligned by
+ * malloc), `free` releases all of them. Views must be taken after the last alloc (growth
+ * replaces the buffer).
+ */
+export class Scratch {
+  private readonly ptrs: number[] = [];
+  constructor(private readonly backend: WasmBackendInternals) {}
+
+  alloc(bytes: number): number {
+    const p = this.backend.wasm._malloc(Math.max(16, bytes)) >>> 0;
+    this.ptrs.push(p);
+    return p;
+  }
+
+  f32(p: number, n: number): Float32Array {
+    return new Float32Array(this.backend.wasm.HEAPU8.buffer, p, n);
+  }
+
+  f64(p: number, n: number): Float64Array {
+    return new Float64Array(this.backend.wasm.HEAPU8.buffer, p, n);
+  }
+
+  i32(p: number, n: number): Int32Array {
+    return new Int32Array(this.backend.wasm.HEAPU8.buffer, p, n);
+  }
+
+  free(): void {
+    for (const p of this.ptrs) this.backend.wasm._free(p);
+    this.ptrs.length = 0;
+  }
+}
+
+/** A float32 view of a tensor's data in the backend's memory. */
+export function f32View(backend: WasmBackendInternals, t: tf.TensorInfo): Float32Array {
+  let n = 1;
+  for (const d of t.shape) n *= d;
+  return new Float32Array(backend.wasm.HEAPU8.buffer, ptr(backend, t), n);
+}
