@@ -12,9 +12,10 @@ export {
   isCsqWasmKernel,
   registerWasmTrainingKernels,
   replacedWasmKernel,
+  useStockWasmKernels,
   WASM_TRAINING_GRADIENTS,
   WASM_TRAINING_KERNELS,
 } from './register.js';
-export { simdReady } from './wasm/simd.js';
+export { setSimdKernelsEnabled, simdReady } from './wasm/simd.js';
 
 registerWasmTrainingKernels();

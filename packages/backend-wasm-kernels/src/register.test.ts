@@ -7,11 +7,13 @@ import {
   isCsqWasmKernel,
   registerWasmTrainingKernels,
   replacedWasmKernel,
+  useStockWasmKernels,
   WASM_TRAINING_GRADIENTS,
   WASM_TRAINING_KERNELS,
 } from './index.js';
 import { outerReduction } from './reduce.js';
 import { tileAsBroadcast } from './tile.js';
+import { simdFor } from './wasm/simd.js';
 
 afterAll(() => useBackend('cpu'));
 
@@ -49,6 +51,34 @@ describe('registerWasmTrainingKernels', () => {
       expect(isCsqGradient(g.kernelName), g.kernelName).toBe(true);
       expect(originalGradient(g.kernelName), g.kernelName).toBeDefined();
     }
+  });
+
+  it("useStockWasmKernels keeps only the missing kernels; registering again restores csq's", async () => {
+    await useBackend('wasm');
+    const step = () =>
+      tf.tidy(() => {
+        const x = rand([2, 6, 6, 3], 1);
+        const f = (xx: tf.Tensor) => {
+          const { mean, variance } = tf.moments(xx, [0, 1, 2]);
+          const y = tf.batchNorm(xx, mean, variance, tf.zeros([3]), tf.ones([3]), 1e-3);
+          return tf.sum(tf.square(tf.avgPool(y as tf.Tensor4D, 2, 2, 'valid')));
+        };
+        return tf.grad(f)(x).dataSync();
+      });
+    const csq = step();
+    useStockWasmKernels();
+    expect(isCsqWasmKernel('FusedBatchNorm')).toBe(false);
+    expect(isCsqWasmKernel('Identity')).toBe(false);
+    expect(isCsqWasmKernel('Conv2DBackpropFilter')).toBe(true);
+    expect(isCsqGradient('FusedBatchNorm')).toBe(false);
+    expect(simdFor(tf.backend())).toBeNull();
+    const stock = step();
+    expectRelClose(csq, stock, 1e-5);
+    const back = registerWasmTrainingKernels();
+    expect(back).toContain('FusedBatchNorm');
+    expect(back).not.toContain('Conv2DBackpropFilter');
+    expect(isCsqGradient('FusedBatchNorm')).toBe(true);
+    expect(simdFor(tf.backend())).not.toBeNull();
   });
 
   it('leaves the other backends alone', () => {

@@ -3,7 +3,7 @@
  * slowly. One kernel per file under kernels/; this module only lists and registers them.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { claimGradient } from './gradients/claim.js';
+import { claimGradient, releaseGradient } from './gradients/claim.js';
 import { fusedBatchNormGradConfig } from './gradients/fused-batch-norm-grad.js';
 import { meanGradConfig } from './gradients/mean-grad.js';
 import { squareGradConfig } from './gradients/square-grad.js';
@@ -25,6 +25,7 @@ import { mulScaledSpec } from './kernels/mul-scaled.js';
 import { squareSpec } from './kernels/square.js';
 import { sumSpec } from './kernels/sum.js';
 import { tileSpec } from './kernels/tile.js';
+import { setSimdKernelsEnabled } from './wasm/simd.js';
 
 /** Marks our kernel functions, so registering twice (even from two copies) changes nothing. */
 const MARK = Symbol.for('@csq/backend-wasm-kernels/kernel');
@@ -91,6 +92,7 @@ export function registerWasmTrainingKernels(): string[] {
     done.push(spec.kernelName);
   }
   for (const g of WASM_TRAINING_GRADIENTS) claimGradient(g);
+  setSimdKernelsEnabled(true);
   return done;
 }
 
@@ -102,4 +104,20 @@ export function isCsqWasmKernel(name: string): boolean {
 /** wasm's own kernel that `name` replaced, if this module replaced one (for benchmarks). */
 export function replacedWasmKernel(name: string): tf.KernelConfig | undefined {
   return replaced.get(name);
+}
+
+/**
+ * tfjs's stock wasm path, for benchmarks: puts back wasm's own kernels and tfjs-core's gradients
+ * wherever csq replaced them and turns csq's SIMD module off, keeping only csq's kernels for what
+ * wasm lacks (then composed from wasm's own kernels). `registerWasmTrainingKernels()` undoes it.
+ */
+export function useStockWasmKernels(): void {
+  for (const spec of WASM_TRAINING_KERNELS) {
+    const own = replaced.get(spec.kernelName);
+    if (own == null || !isCsqWasmKernel(spec.kernelName)) continue;
+    tf.unregisterKernel(spec.kernelName, 'wasm');
+    tf.registerKernel(own);
+  }
+  for (const g of WASM_TRAINING_GRADIENTS) releaseGradient(g.kernelName);
+  setSimdKernelsEnabled(false);
 }

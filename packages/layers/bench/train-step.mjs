@@ -6,7 +6,9 @@
  *   BENCH_MODEL=mnist-cnn BENCH_BACKEND=wasm BENCH_BATCH=64 pnpm --filter @csq/layers bench
  *
  * Prints the ratio csq / float (the target is <= 1.10 for ResNet-20). Conv training on wasm needs
- * the Conv2DBackpropFilter kernel that @csq/trainer-node registers; use cpu otherwise.
+ * the Conv2DBackpropFilter kernel that @csq/backend-wasm-kernels registers (this bench does not
+ * import it; use cpu here, or `pnpm bench:step` from the root, which runs wasm with csq's
+ * kernels and the loop's own step).
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';

@@ -60,3 +60,9 @@ export function claiming(config: tf.GradConfig, kernel: tf.KernelFunc): tf.Kerne
     return kernel(args);
   };
 }
+
+/** Puts tfjs-core's gradient back where csq's is registered (for benchmarks). */
+export function releaseGradient(kernelName: string): void {
+  const original = originals.get(kernelName);
+  if (original != null && isCsqGradient(kernelName)) tf.registerGradient(original);
+}

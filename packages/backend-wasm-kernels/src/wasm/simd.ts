@@ -53,6 +53,7 @@ export interface WasmBackendInternals {
   incRef(dataId: object): void;
 }
 
+let enabled = true;
 let compiled: WebAssembly.Module | null = null;
 let compiling: Promise<void> | null = null;
 const instances = new WeakMap<WebAssembly.Memory, SimdExports | null>();
@@ -89,8 +90,17 @@ function memoryOf(backend: WasmBackendInternals): WebAssembly.Memory | undefined
   return backend.wasm?.asm?.memory ?? backend.wasm?.wasmMemory;
 }
 
-/** The SIMD functions bound to this wasm backend's memory, or null when unavailable. */
+/**
+ * Turns csq's SIMD kernels on or off (on by default); off, every kernel takes its path composed
+ * from wasm's own kernels (for benchmarks: see useStockWasmKernels).
+ */
+export function setSimdKernelsEnabled(on: boolean): void {
+  enabled = on;
+}
+
+/** The SIMD functions bound to this wasm backend's memory, or null when unavailable or off. */
 export function simdFor(backend: unknown): SimdExports | null {
+  if (!enabled) return null;
   const b = backend as WasmBackendInternals;
   const memory = memoryOf(b);
   if (memory == null) return null;
