@@ -13,7 +13,7 @@ import {
 } from './index.js';
 import { outerReduction } from './reduce.js';
 import { tileAsBroadcast } from './tile.js';
-import { simdFor } from './wasm/simd.js';
+import { setSimdKernelsEnabled, simdFor } from './wasm/simd.js';
 
 afterAll(() => useBackend('cpu'));
 
@@ -189,5 +189,31 @@ describe('fast Sum and Mean over outer axes', () => {
     const actualShapes = await valuesOn('wasm', () => run().map((t) => tf.tensor(t.shape)));
     expect(actualShapes.map((s) => Array.from(s))).toEqual(shapes.map((s) => Array.from(s)));
     for (let i = 0; i < expected.length; i++) expectRelClose(actual[i]!, expected[i]!);
+  });
+});
+
+describe('without the SIMD module', () => {
+  it('every kernel and gradient takes its composed path and still matches cpu', async () => {
+    const step = () => {
+      const x = rand([2, 6, 6, 8], 1);
+      const w = rand([3, 3, 8, 8], 2);
+      const f = (xx: tf.Tensor, ww: tf.Tensor) => {
+        const c = tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same');
+        const { mean, variance } = tf.moments(c, [0, 1, 2]);
+        const y = tf.batchNorm(c, mean, variance, tf.zeros([8]), tf.ones([8]), 1e-3);
+        return tf.sum(tf.mul(tf.relu(y), rand([2, 3, 3, 8], 3)));
+      };
+      return tf.grads(f)([x, w]);
+    };
+    const expected = await valuesOn('cpu', step);
+    setSimdKernelsEnabled(false);
+    try {
+      const actual = await valuesOn('wasm', step);
+      expect(isCsqGradient('FusedBatchNorm')).toBe(true);
+      expectRelClose(actual[0]!, expected[0]!, 1e-5);
+      expectRelClose(actual[1]!, expected[1]!, 1e-5);
+    } finally {
+      setSimdKernelsEnabled(true);
+    }
   });
 });

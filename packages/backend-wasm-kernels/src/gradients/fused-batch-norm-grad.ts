@@ -9,6 +9,7 @@
  * (sums over every axis but the last; the gradients through tf.moments are added by the tape).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { simdFor } from '../wasm/simd.js';
 import { fallbackGradient } from './claim.js';
 
 /** True when csq's fused kernel computes this batch norm's gradient on the active backend. */
@@ -18,7 +19,11 @@ export function fusesBatchNormGrad(
   variance: tf.Tensor,
   scale: tf.Tensor | undefined,
 ): boolean {
-  if (tf.getBackend() !== 'wasm' || tf.getKernel('CsqFusedBatchNormGrad', 'wasm') == null) {
+  if (
+    tf.getBackend() !== 'wasm' ||
+    tf.getKernel('CsqFusedBatchNormGrad', 'wasm') == null ||
+    simdFor(tf.backend()) == null
+  ) {
     return false;
   }
   const ch = x.shape[x.shape.length - 1] ?? 0;

@@ -4,6 +4,7 @@
  * this is one SIMD broadcast (`CsqBroadcastRows`). Other axes and backends: tfjs-core's.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { simdFor } from '../wasm/simd.js';
 import { fallbackGradient } from './claim.js';
 
 /** Number of leading axes `axes` reduces (0 when they are not exactly the leading ones). */
@@ -26,7 +27,8 @@ export const meanGradConfig: tf.GradConfig = {
       x.dtype !== 'float32' ||
       x.size === 0 ||
       tf.getBackend() !== 'wasm' ||
-      tf.getKernel('CsqBroadcastRows', 'wasm') == null
+      tf.getKernel('CsqBroadcastRows', 'wasm') == null ||
+      simdFor(tf.backend()) == null
     ) {
       return fallbackGradient('Mean', dy, saved, attrs);
     }

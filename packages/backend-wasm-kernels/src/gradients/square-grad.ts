@@ -3,6 +3,7 @@
  * two Muls; on wasm this is one SIMD pass (`CsqMulScaled`). Other backends: tfjs-core's.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { simdFor } from '../wasm/simd.js';
 import { fallbackGradient } from './claim.js';
 
 /** csq's gradient config for `Square` (falls back to tfjs-core's). */
@@ -16,7 +17,8 @@ export const squareGradConfig: tf.GradConfig = {
       x.dtype !== 'float32' ||
       dy.dtype !== 'float32' ||
       tf.getBackend() !== 'wasm' ||
-      tf.getKernel('CsqMulScaled', 'wasm') == null
+      tf.getKernel('CsqMulScaled', 'wasm') == null ||
+      simdFor(tf.backend()) == null
     ) {
       return fallbackGradient('Square', dy, saved, attrs);
     }
