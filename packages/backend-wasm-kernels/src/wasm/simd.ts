@@ -1,11 +1,13 @@
 /**
  * csq's SIMD module (kernels.wat), instantiated on the wasm backend's own memory so that its
- * functions read and write tensors in place. One instance per backend memory; `simdFor` returns
- * null (and the kernels fall back to tfjs's) when the module cannot link to that memory, e.g.
- * the threaded build's shared memory, or before an asynchronous compile has finished.
+ * functions read and write tensors in place: the unshared variant for tfjs-backend-wasm's plain
+ * and SIMD builds, the shared one for its threaded build (a cross-origin isolated page). One
+ * instance per backend memory; `simdFor` returns null (and the kernels take their paths composed
+ * from wasm's own kernels) when the module cannot link to that memory or before an asynchronous
+ * compile has finished. csq's kernels run on the calling thread.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { KERNELS_WASM_BASE64 } from './kernels-binary.js';
+import { KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels-binary.js';
 
 /** The functions of kernels.wat (pointers are byte offsets into the backend's memory). */
 export interface SimdExports {
@@ -54,36 +56,50 @@ export interface WasmBackendInternals {
 }
 
 let enabled = true;
-let compiled: WebAssembly.Module | null = null;
-let compiling: Promise<void> | null = null;
+const compiled: { plain: WebAssembly.Module | null; shared: WebAssembly.Module | null } = {
+  plain: null,
+  shared: null,
+};
+const compiling: { plain: Promise<void> | null; shared: Promise<void> | null } = {
+  plain: null,
+  shared: null,
+};
 const instances = new WeakMap<WebAssembly.Memory, SimdExports | null>();
 
-function bytes(): Uint8Array<ArrayBuffer> {
-  const text = atob(KERNELS_WASM_BASE64);
+function bytes(base64: string): Uint8Array<ArrayBuffer> {
+  const text = atob(base64);
   const out = new Uint8Array(new ArrayBuffer(text.length));
   for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
   return out;
 }
 
 /** The compiled module: synchronous where allowed, otherwise compiled in the background. */
-function module(): WebAssembly.Module | null {
-  if (compiled != null || compiling != null) return compiled;
-  const b = bytes();
+function module(variant: 'plain' | 'shared'): WebAssembly.Module | null {
+  if (compiled[variant] != null || compiling[variant] != null) return compiled[variant];
+  const b = bytes(variant === 'plain' ? KERNELS_WASM_BASE64 : KERNELS_SHARED_WASM_BASE64);
   try {
-    compiled = new WebAssembly.Module(b);
+    compiled[variant] = new WebAssembly.Module(b);
   } catch {
     // browsers refuse synchronous compiles of large modules on the main thread
-    compiling = WebAssembly.compile(b).then((m) => {
-      compiled = m;
-    });
+    compiling[variant] = WebAssembly.compile(b).then(
+      (m) => {
+        compiled[variant] = m;
+      },
+      () => {}, // an engine without wasm threads: no shared variant, composed paths instead
+    );
   }
-  return compiled;
+  return compiled[variant];
 }
 
-/** Resolves when the SIMD module is compiled (immediately in Node). */
+function isShared(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+}
+
+/** Resolves when the SIMD module (both variants) is compiled (immediately in Node). */
 export async function simdReady(): Promise<void> {
-  module();
-  await compiling;
+  module('plain');
+  module('shared');
+  await Promise.all([compiling.plain, compiling.shared]);
 }
 
 function memoryOf(backend: WasmBackendInternals): WebAssembly.Memory | undefined {
@@ -106,13 +122,13 @@ export function simdFor(backend: unknown): SimdExports | null {
   if (memory == null) return null;
   const cached = instances.get(memory);
   if (cached !== undefined) return cached;
-  const mod = module();
+  const mod = module(isShared(memory) ? 'shared' : 'plain');
   if (mod == null) return null;
   let exports: SimdExports | null = null;
   try {
     exports = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as SimdExports;
   } catch {
-    exports = null; // e.g. a shared (threaded) memory: the module declares an unshared one
+    exports = null; // a memory this module cannot import (e.g. a larger maximum)
   }
   instances.set(memory, exports);
   return exports;
