@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CsqError } from '@csq/core';
 import {
@@ -116,6 +116,21 @@ describe('download', () => {
     expect(second.downloaded).toEqual([]);
     expect(second.skipped.length).toBe(4);
     expect(requests.length).toBe(before);
+  });
+
+  it('removes temporary files a killed download left behind, and only those of dead processes', async () => {
+    const dir = join(root, 'mnist-stale');
+    mkdirSync(join(dir, 'cifar-10-batches-bin'), { recursive: true });
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // exited: its pid is free
+    const stale = [
+      `train-images-idx3-ubyte.gz.part-${dead}-0a1b2c3d`,
+      `cifar-10-batches-bin${sep}data_batch_1.bin.part-${dead}-3`,
+    ];
+    const mine = `t10k-labels-idx1-ubyte.gz.part-${process.pid}-ffffffff`; // a live process's
+    for (const f of [...stale, mine]) writeFileSync(join(dir, f), 'partial');
+    await download({ dataset: 'mnist', dir, baseUrl: `${base}/mnist`, checksums: MNIST_MD5 });
+    for (const f of stale) expect(existsSync(join(dir, f)), f).toBe(false);
+    expect(existsSync(join(dir, mine))).toBe(true);
   });
 
   it('a checksum mismatch fails clearly and leaves no file', async () => {

@@ -6,9 +6,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createGunzip } from 'node:zlib';
 import { CsqError } from '@csq/core';
 import {
   CIFAR10_RECORD_BYTES,
@@ -168,6 +167,38 @@ export async function fetchVerified(
   }
 }
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary files (`NAME.part-PID...`) that a download or an extraction killed
+ * mid-way (kill -9, power loss) left in `dir`, when process PID is gone; returns their names.
+ */
+export async function removeStaleParts(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = /\.part-(\d+)(?:-[0-9a-f]+)*$/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || processAlive(pid)) continue;
+    await rm(join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
 function expectedMd5(name: string, checksums?: Record<string, string>): string {
   const md5 = checksums?.[name] ?? DATASET_MD5[name];
   if (!md5) throw new Error(`no checksum for ${name}`);
@@ -190,6 +221,9 @@ async function downloadMnist(opts: DownloadOptions): Promise<DownloadResult> {
   }
   return result;
 }
+
+/** More than the CIFAR-10 binary archive holds (about 185 MB): anything bigger is refused. */
+const CIFAR10_MAX_BYTES = 1024 ** 3;
 
 const CIFAR_FILES = [...CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE];
 const MARKER = '.csq-archive-md5';
@@ -220,10 +254,12 @@ async function downloadCifar10(opts: DownloadOptions): Promise<DownloadResult> {
     await fetchVerified(joinUrl(base, CIFAR10_ARCHIVE), archive, md5, opts);
     result.downloaded.push(CIFAR10_ARCHIVE);
   }
-  const gunzip = createReadStream(archive).pipe(createGunzip());
   let written: string[];
   try {
-    written = await extractTar(gunzip, opts.dir, archive);
+    // the tar reader gunzips (under a ratio limit); CIFAR-10 holds about 185 MB of files
+    written = await extractTar(createReadStream(archive), opts.dir, archive, {
+      maxBytes: CIFAR10_MAX_BYTES,
+    });
   } catch (err) {
     if (err instanceof CsqError) throw err;
     throw new CsqError(
@@ -263,5 +299,7 @@ export async function download(opts: DownloadOptions): Promise<DownloadResult> {
     throw new CsqError('CSQ_DOWNLOAD_DIR', 'download needs a destination folder (dir).');
   }
   await mkdir(opts.dir, { recursive: true });
+  await removeStaleParts(opts.dir);
+  await removeStaleParts(join(opts.dir, CIFAR10_SUBDIR));
   return opts.dataset === 'mnist' ? downloadMnist(opts) : downloadCifar10(opts);
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { constants, deflateRawSync, gzipSync } from 'node:zlib';
 import { CsqError } from '@csq/core';
 import { expectClose } from '@csq/test-utils';
 import { idxBytes, idxImages, idxPixel, tempDir } from '@csq/test-utils/data-files';
@@ -42,6 +42,81 @@ function errorOf(f: () => unknown): CsqError {
   }
   throw new Error('expected an error');
 }
+
+/**
+ * A gzip member that decompresses to `head` followed by `zeroMiB` MiB of zeros, built from one
+ * compressed MiB repeated (sync-flushed deflate blocks concatenate), so a 5 GiB bomb is about
+ * 5 MB on disk and costs nothing to make. Its CRC is left 0: a reader that got that far would
+ * already have decompressed everything.
+ */
+function zeroBomb(head: Uint8Array, zeroMiB: number): Buffer {
+  const flush = { finishFlush: constants.Z_SYNC_FLUSH };
+  const mib = deflateRawSync(Buffer.alloc(1 << 20), flush);
+  const parts = [Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]), deflateRawSync(head, flush)];
+  for (let i = 0; i < zeroMiB; i++) parts.push(mib);
+  parts.push(deflateRawSync(Buffer.alloc(0)), Buffer.alloc(8));
+  return Buffer.concat(parts);
+}
+
+describe('gzipped IDX files are decompressed only as far as their header says', () => {
+  it('stops a gzip bomb at the size its header declares ("larger than its header says")', () => {
+    // 5 labels declared, 5 GiB of zeros behind them (more than a Node buffer can hold: without
+    // the limit this decompressed gigabytes and then called the file "cut short")
+    const dir = writeSet({ 'train-labels-idx1-ubyte': null });
+    writeFileSync(
+      join(dir, 'train-labels-idx1-ubyte.gz'),
+      zeroBomb(idxBytes([5], [0, 1, 2, 1, 0]), 5 * 1024),
+    );
+    const e = errorOf(() => loadIdx(dir));
+    expect(e.code).toBe('CSQ_DATA_BAD_SIZE');
+    expect(e.message).toMatch(
+      /train-labels-idx1-ubyte\.gz is larger than its header says: its IDX header says \[5\] \(13 bytes\)/,
+    );
+  });
+
+  it('reports a few bytes too many the same way, and still loads the exact size', () => {
+    const labels = idxBytes([5], [0, 1, 2, 1, 0]);
+    const extra = Buffer.concat([labels, Buffer.from([9])]);
+    const dir = writeSet({ 'train-labels-idx1-ubyte': extra }, ['train-labels-idx1-ubyte']);
+    expect(errorOf(() => loadIdx(dir)).message).toMatch(/larger than its header says/);
+    const ok = writeSet({}, ['train-labels-idx1-ubyte', 'train-images-idx3-ubyte']);
+    expect(loadIdx(ok).train.count).toBe(5);
+  });
+
+  it('refuses a header that declares more than memory can hold, before decompressing', () => {
+    // [65536, 65536, 2] images: 8 GiB declared by a 16-byte header
+    const head = Buffer.alloc(16);
+    head.writeUInt32BE(2051, 0);
+    head.writeUInt32BE(65536, 4);
+    head.writeUInt32BE(65536, 8);
+    head.writeUInt32BE(2, 12);
+    const dir = writeSet({ 'train-images-idx3-ubyte': head }, ['train-images-idx3-ubyte']);
+    const e = errorOf(() => loadIdx(dir));
+    expect(e.code).toBe('CSQ_DATA_BAD_SIZE');
+    expect(e.message).toMatch(/its IDX header says \[65536, 65536, 2\], 8589934608 bytes, more/);
+  });
+
+  it('names a wrong magic number in a gzipped file before any size check', () => {
+    const dir = writeSet({ 'train-images-idx3-ubyte': idxBytes([5], [0, 1, 2, 1, 0]) }, [
+      'train-images-idx3-ubyte',
+    ]);
+    expect(errorOf(() => loadIdx(dir)).code).toBe('CSQ_DATA_BAD_MAGIC');
+  });
+
+  it('reads a gzip file whose header sits after a long gzip file-name field', () => {
+    // FNAME flag with a 10,000-byte name: the header is found past the first prefix tried
+    const body = gzipSync(idxBytes([5], [0, 1, 2, 1, 0]));
+    const named = Buffer.concat([
+      Buffer.from([0x1f, 0x8b, 8, 8, 0, 0, 0, 0, 0, 0xff]),
+      Buffer.alloc(10_000, 0x61),
+      Buffer.from([0]),
+      body.subarray(10),
+    ]);
+    const dir = writeSet({ 'train-labels-idx1-ubyte': null });
+    writeFileSync(join(dir, 'train-labels-idx1-ubyte.gz'), named);
+    expect(loadIdx(dir).train.count).toBe(5);
+  });
+});
 
 describe('loadIdx', () => {
   it('reads plain and gzipped files, pixel for pixel', async () => {

@@ -5,7 +5,7 @@
  * big-endian 32-bit size per dimension, then the values.
  */
 import { CsqError } from '@csq/core';
-import { assertDirectory, findDataFile, readDataFile } from './files.js';
+import { assertDirectory, type DeclaredSize, findDataFile, readDataFile } from './files.js';
 import { arraySource, type DataSplits, type ImageSet } from './source.js';
 
 /** Magic number of an IDX file of unsigned-byte images [count, rows, cols] (0x00000803). */
@@ -30,16 +30,8 @@ function hex(n: number): string {
   return `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 }
 
-/**
- * Parses IDX bytes that must carry `magic` (2051 images, 2049 labels); checks the header, the
- * dimensions and that the file holds exactly their product of values. `file` names the file in
- * errors.
- */
-export function parseIdx(
-  bytes: Uint8Array,
-  magic: number,
-  file: string,
-): { dims: number[]; data: Uint8Array } {
+/** Throws unless `bytes` start with the 4-byte IDX `magic`. */
+function checkMagic(bytes: Uint8Array, magic: number, file: string): void {
   const kind = magic === IDX_IMAGES_MAGIC ? 'image' : 'label';
   if (bytes.length < 4) {
     throw new CsqError(
@@ -47,8 +39,7 @@ export function parseIdx(
       `${file} is truncated: ${bytes.length} bytes, less than the 4-byte IDX magic number.`,
     );
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const found = view.getUint32(0, false);
+  const found = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, false);
   if (found !== magic) {
     const gz = bytes[0] === 0x1f && bytes[1] === 0x8b;
     throw new CsqError(
@@ -60,6 +51,20 @@ export function parseIdx(
           : '; check that the right file is under this name.'),
     );
   }
+}
+
+/**
+ * Parses IDX bytes that must carry `magic` (2051 images, 2049 labels); checks the header, the
+ * dimensions and that the file holds exactly their product of values. `file` names the file in
+ * errors.
+ */
+export function parseIdx(
+  bytes: Uint8Array,
+  magic: number,
+  file: string,
+): { dims: number[]; data: Uint8Array } {
+  checkMagic(bytes, magic, file);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const ndims = bytes[3]!;
   const headerBytes = 4 + 4 * ndims;
   if (bytes.length < headerBytes) {
@@ -82,6 +87,34 @@ export function parseIdx(
   return { dims, data: bytes.subarray(headerBytes) };
 }
 
+/**
+ * The size an IDX file declares (header plus the product of its dimensions), read from its first
+ * bytes; a gzipped IDX file is never decompressed past it.
+ */
+function idxDeclaredSize(
+  peek: (n: number) => Uint8Array,
+  magic: number,
+  file: string,
+): DeclaredSize | undefined {
+  const head = peek(4);
+  if (head.length < 4) return undefined;
+  checkMagic(head, magic, file);
+  const headerBytes = 4 + 4 * head[3]!;
+  const header = peek(headerBytes);
+  if (header.length < headerBytes) return undefined;
+  const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
+  const dims: number[] = [];
+  for (let d = 4; d < headerBytes; d += 4) dims.push(view.getUint32(d, false));
+  return {
+    bytes: headerBytes + dims.reduce((a, b) => a * b, 1),
+    what: `its IDX header says [${dims.join(', ')}]`,
+  };
+}
+
+function readIdxFile(file: string, magic: number): Uint8Array {
+  return readDataFile(file, (peek) => idxDeclaredSize(peek, magic, file));
+}
+
 /** Reads an IDX image file (magic 2051, dims [count, rows, cols]). */
 export function readIdxImages(file: string): {
   images: Uint8Array;
@@ -89,7 +122,7 @@ export function readIdxImages(file: string): {
   height: number;
   width: number;
 } {
-  const { dims, data } = parseIdx(readDataFile(file), IDX_IMAGES_MAGIC, file);
+  const { dims, data } = parseIdx(readIdxFile(file, IDX_IMAGES_MAGIC), IDX_IMAGES_MAGIC, file);
   const [count, height, width] = dims as [number, number, number];
   if (dims.length !== 3 || height < 1 || width < 1) {
     throw new CsqError(
@@ -103,7 +136,7 @@ export function readIdxImages(file: string): {
 
 /** Reads an IDX label file (magic 2049, dims [count]). */
 export function readIdxLabels(file: string): Int32Array {
-  const { dims, data } = parseIdx(readDataFile(file), IDX_LABELS_MAGIC, file);
+  const { dims, data } = parseIdx(readIdxFile(file, IDX_LABELS_MAGIC), IDX_LABELS_MAGIC, file);
   if (dims.length !== 1) {
     throw new CsqError(
       'CSQ_DATA_BAD_SHAPE',

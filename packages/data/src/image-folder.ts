@@ -1,14 +1,13 @@
 /**
  * Image folders (Node): `DIR/CLASS/*.jpg|jpeg|png`, one folder per class (torchvision's
  * ImageFolder layout), and train/val splits `DIR/train/CLASS/*`, `DIR/val/CLASS/*` (the
- * ImageNet layout). Images are decoded with sharp in a pool of worker threads; the crop
- * geometry (random-resized-crop for training, resize + centre crop for evaluation) is computed
- * here, deterministically from the seed (src/crop.ts).
+ * ImageNet layout). Images are decoded with sharp (an optional peer, see sharp.ts) in a pool of
+ * worker threads; the crop geometry (random-resized-crop for training, resize + centre crop for
+ * evaluation) is computed here, deterministically from the seed (src/crop.ts).
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CsqError } from '@csq/core';
-import type sharpFunction from 'sharp';
 import { IMAGENET_MEAN, IMAGENET_STD } from './augment.js';
 import {
   type CropBox,
@@ -18,6 +17,7 @@ import {
 } from './crop.js';
 import { DecodePool, type DecodeTask } from './decode-pool.js';
 import { mixSeed, seededRandom } from './random.js';
+import { loadSharp } from './sharp.js';
 import { assertIndices, type DataSplits, type ImageSource, type ReadOptions } from './source.js';
 
 /** File extensions read as images (case-insensitive). */
@@ -158,6 +158,7 @@ export async function imageFolderSource(
   opts: ImageFolderOptions = {},
 ): Promise<ImageFolderSource> {
   const { size, channels } = checkOptions(opts);
+  await loadSharp(); // an optional peer: a missing one is reported now, not at the first read
   const resizeRatio = opts.resizeRatio ?? 256 / 224;
   centerCropPlan(size, size, size, resizeRatio); // validates size and ratio early
   const flip = opts.flip ?? true;
@@ -186,21 +187,6 @@ export async function imageFolderSource(
   // image sizes (width, height) and alpha flags, learnt on first read from the file header
   const dims = new Int32Array(2 * count);
   const alpha = new Uint8Array(count);
-  type Sharp = typeof sharpFunction;
-  let sharpModule: Promise<Sharp> | undefined;
-  const loadSharp = (): Promise<Sharp> => {
-    sharpModule ??= import('sharp').then(
-      (m) => ((m as unknown as { default?: Sharp }).default ?? m) as Sharp,
-      (err: Error) => {
-        throw new CsqError(
-          'CSQ_DATA_MISSING_PACKAGE',
-          `image folders need the image library sharp, which cannot be loaded (${err.message}); ` +
-            `reinstall @csq/data's dependencies (npm install).`,
-        );
-      },
-    );
-    return sharpModule;
-  };
   const imageSize = async (k: number): Promise<[number, number]> => {
     if (dims[2 * k]! > 0) return [dims[2 * k]!, dims[2 * k + 1]!];
     const file = files[k]!;

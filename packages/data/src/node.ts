@@ -25,6 +25,7 @@ export {
   fetchVerified,
   MNIST_BASE_URL,
   md5File,
+  removeStaleParts,
 } from './download.js';
 export {
   IDX_FILES,
@@ -52,4 +53,4 @@ export {
   loadMnistEmbedded,
   mnistEmbeddedSet,
 } from './mnist-embedded.js';
-export { extractTar } from './tar.js';
+export { type ExtractTarOptions, extractTar, safeTarPath, TAR_MAX_BYTES } from './tar.js';

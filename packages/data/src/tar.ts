@@ -1,204 +1,236 @@
 /**
- * A small streaming tar reader (Node): enough for data-set archives (ustar, GNU long names, pax
- * path records). Regular files are written to a temporary name and renamed when complete;
- * entries that would land outside the destination are refused.
+ * Tar extraction for data-set archives (Node). The archive is parsed by `tar` (node-tar, npm's
+ * own tar reader: ustar, pax, GNU long names, base-256 sizes, header checksums); a gzipped tar
+ * is recognised by its magic bytes. What lands on disk is decided here, the same way on every
+ * platform: only regular files and folders are written (links, devices and FIFOs are skipped,
+ * never created); a name that is absolute, climbs with `..`, holds a backslash, a drive letter
+ * or a control character is refused; the files' total size is capped and reading stops at the
+ * end-of-archive marker (so neither a huge entry nor a stream of zeros behind the archive is
+ * read); a partial header is an error; each file is written to a temporary name and renamed
+ * only when complete.
  */
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { CsqError } from '@csq/core';
+import { Parser, type ReadEntry } from 'tar';
 
-const BLOCK = 512;
+/** Default of {@link ExtractTarOptions.maxBytes}: 16 GiB. */
+export const TAR_MAX_BYTES = 16 * 1024 ** 3;
 
-/** Pulls exact byte counts out of an async stream of chunks. */
-class ByteReader {
-  private chunks: Uint8Array[] = [];
-  private buffered = 0;
-  private ended = false;
-  constructor(private readonly source: AsyncIterator<Uint8Array>) {}
-
-  private async fill(n: number): Promise<void> {
-    while (this.buffered < n && !this.ended) {
-      const next = await this.source.next();
-      if (next.done) this.ended = true;
-      else if (next.value.length > 0) {
-        this.chunks.push(next.value);
-        this.buffered += next.value.length;
-      }
-    }
-  }
-
-  /** Exactly `n` bytes, or fewer only at the end of the stream. */
-  async read(n: number): Promise<Uint8Array> {
-    await this.fill(n);
-    const take = Math.min(n, this.buffered);
-    const out = new Uint8Array(take);
-    let at = 0;
-    while (at < take) {
-      const head = this.chunks[0]!;
-      const part = Math.min(head.length, take - at);
-      out.set(head.subarray(0, part), at);
-      at += part;
-      if (part === head.length) this.chunks.shift();
-      else this.chunks[0] = head.subarray(part);
-    }
-    this.buffered -= take;
-    return out;
-  }
-
-  /** Passes the next `n` bytes to `sink` chunk by chunk; returns how many there were. */
-  async pipe(n: number, sink: (chunk: Uint8Array) => Promise<void> | void): Promise<number> {
-    let left = n;
-    while (left > 0) {
-      if (this.buffered === 0) await this.fill(1);
-      if (this.buffered === 0) break;
-      const head = this.chunks[0]!;
-      const part = Math.min(head.length, left);
-      await sink(head.subarray(0, part));
-      if (part === head.length) this.chunks.shift();
-      else this.chunks[0] = head.subarray(part);
-      this.buffered -= part;
-      left -= part;
-    }
-    return n - left;
-  }
+/** Options of {@link extractTar}. */
+export interface ExtractTarOptions {
+  /** Refuse the archive once its files add up to more than this many bytes (default 16 GiB). */
+  maxBytes?: number;
 }
 
-function text(block: Uint8Array, start: number, length: number): string {
-  let end = start;
-  while (end < start + length && block[end] !== 0) end++;
-  return new TextDecoder().decode(block.subarray(start, end));
-}
+const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
 
-function octal(block: Uint8Array, start: number, length: number, archive: string): number {
-  if ((block[start]! & 0x80) !== 0) {
-    // GNU base-256 for sizes of 8 GiB and more
-    let value = block[start]! & 0x7f;
-    for (let i = start + 1; i < start + length; i++) value = value * 256 + block[i]!;
-    return value;
-  }
-  const s = text(block, start, length).trim();
-  if (s === '') return 0;
-  if (!/^[0-7]+$/.test(s)) {
-    throw new CsqError(
-      'CSQ_DATA_CORRUPT_ARCHIVE',
-      `${archive} is not a valid tar archive (bad number field "${s}"); delete it and download ` +
-        `it again.`,
-    );
-  }
-  return Number.parseInt(s, 8);
-}
-
-function checksumOk(block: Uint8Array, archive: string): boolean {
-  const stored = octal(block, 148, 8, archive);
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : block[i]!;
-  return sum === stored;
-}
-
-/** Safe relative path of an entry, or undefined for entries that must be skipped. */
-function safePath(name: string, archive: string): string | undefined {
-  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.length === 0) return undefined;
-  if (name.startsWith('/') || parts.includes('..')) {
-    throw new CsqError(
-      'CSQ_DATA_CORRUPT_ARCHIVE',
-      `${archive} has an entry "${name}" outside its folder; refusing to extract it.`,
-    );
-  }
-  return parts.join(sep);
+function corrupt(message: string): CsqError {
+  return new CsqError('CSQ_DATA_CORRUPT_ARCHIVE', message);
 }
 
 /**
- * Extracts a tar stream into `destDir`; returns the relative paths of the files written.
- * `archive` names the archive in errors.
+ * The safe relative path of an entry (platform separators), or undefined for an entry that
+ * names only the destination itself. Throws for names that could land outside it on any
+ * platform.
+ */
+export function safeTarPath(name: string, archive: string): string | undefined {
+  const refuse = (why: string) =>
+    corrupt(`${archive} has an entry "${name}" ${why}; refusing to extract it.`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the point
+  if (/[\u0000-\u001f]/.test(name)) throw refuse('with a control character in its name');
+  if (name.includes('\\')) throw refuse('with a backslash (a Windows path separator)');
+  if (/^[A-Za-z]:/.test(name)) throw refuse('with a drive letter, outside its folder');
+  if (name.startsWith('/')) throw refuse('with an absolute path, outside its folder');
+  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw refuse('outside its folder');
+  return parts.length === 0 ? undefined : parts.join(sep);
+}
+
+/** The tar bytes of `input`: gunzipped when it starts with the gzip magic. */
+async function* tarBytes(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const it = input[Symbol.asyncIterator]();
+  const head: Uint8Array[] = [];
+  let headBytes = 0;
+  while (headBytes < 2) {
+    const next = await it.next();
+    if (next.done) break;
+    head.push(next.value);
+    headBytes += next.value.length;
+  }
+  async function* all(): AsyncGenerator<Uint8Array> {
+    yield* head;
+    for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
+  }
+  const first = Buffer.concat(head);
+  if (first[0] === 0x1f && first[1] === 0x8b) yield* Readable.from(all()).pipe(createGunzip());
+  else yield* all();
+}
+
+/** A CsqError for what the tar parser reported. */
+function parserError(err: Error & { tarCode?: string; entry?: ReadEntry }, archive: string) {
+  if (err instanceof CsqError) return err;
+  const message = err.message.replace(/^TAR_[A-Z_]+: /, '');
+  if (/Truncated input/.test(message)) {
+    const inside = err.entry ? ` inside entry "${err.entry.path}"` : '';
+    return corrupt(`${archive} is truncated${inside}; delete it and download it again.`);
+  }
+  if (/checksum failure/.test(message)) {
+    return corrupt(
+      `${archive} is not a valid tar archive (header checksum mismatch); delete it and ` +
+        `download it again.`,
+    );
+  }
+  return corrupt(
+    `${archive} is not a valid tar archive (${message}); delete it and download it again.`,
+  );
+}
+
+/**
+ * Extracts a tar stream (plain or gzipped) into `destDir`; returns the relative paths of the
+ * files written. `archive` names the archive in errors. Throws `CSQ_DATA_CORRUPT_ARCHIVE` for a
+ * truncated or damaged archive, an entry that would land outside `destDir`, or files adding up
+ * to more than `maxBytes`; a file cut short never appears under its final name.
  */
 export async function extractTar(
   input: AsyncIterable<Uint8Array>,
   destDir: string,
   archive: string,
+  opts: ExtractTarOptions = {},
 ): Promise<string[]> {
-  const reader = new ByteReader(input[Symbol.asyncIterator]());
+  const maxBytes = opts.maxBytes ?? TAR_MAX_BYTES;
   const root = resolve(destDir);
   const written: string[] = [];
-  let longName: string | undefined;
-  let zeroBlocks = 0;
-  for (;;) {
-    const header = await reader.read(BLOCK);
-    if (header.length === 0) break; // end of stream at a block boundary
-    if (header.length < BLOCK) {
-      throw new CsqError(
-        'CSQ_DATA_CORRUPT_ARCHIVE',
-        `${archive} is truncated (a partial tar header); delete it and download it again.`,
-      );
-    }
-    if (header.every((b) => b === 0)) {
-      zeroBlocks += 1;
-      if (zeroBlocks === 2) break;
-      continue;
-    }
-    zeroBlocks = 0;
-    if (!checksumOk(header, archive)) {
-      throw new CsqError(
-        'CSQ_DATA_CORRUPT_ARCHIVE',
-        `${archive} is not a valid tar archive (header checksum mismatch); delete it and ` +
-          `download it again.`,
-      );
-    }
-    const size = octal(header, 124, 12, archive);
-    const type = String.fromCharCode(header[156]!);
-    const magic = text(header, 257, 6);
-    const prefix = magic.startsWith('ustar') ? text(header, 345, 155) : '';
-    const name = longName ?? (prefix ? `${prefix}/${text(header, 0, 100)}` : text(header, 0, 100));
-    longName = undefined;
-    const padded = Math.ceil(size / BLOCK) * BLOCK;
-    const truncated = () =>
-      new CsqError(
-        'CSQ_DATA_CORRUPT_ARCHIVE',
-        `${archive} is truncated inside entry "${name}"; delete it and download it again.`,
-      );
+  // files are renamed into place one after another, in archive order (a later duplicate wins)
+  let renamed: Promise<void> = Promise.resolve();
+  const temps = new Set<string>();
+  let totalBytes = 0;
+  let failure: CsqError | undefined;
+  const parser = new Parser({ strict: true });
+  const open = new Set<NodeJS.WritableStream & { destroy(): void }>();
+  // the first failure wins; it stops the parser and any file being written
+  const fail = (err: unknown) => {
+    if (failure) return;
+    failure = parserError(err as Error, archive);
+    parser.abort(new Error('stopped'));
+    for (const out of open) out.destroy();
+  };
 
-    if (type === 'L' || type === 'x') {
-      const data = await reader.read(padded);
-      if (data.length < padded) throw truncated();
-      const body = new TextDecoder().decode(data.subarray(0, size));
-      if (type === 'L') longName = body.replace(/\0.*$/s, '');
-      else {
-        const path = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(body);
-        if (path) longName = path[1];
-      }
-      continue;
+  const onEntry = (entry: ReadEntry) => {
+    const name = entry.header.path ?? entry.path;
+    if (!FILE_TYPES.has(entry.type) && entry.type !== 'Directory') {
+      entry.resume(); // links, devices, FIFOs: never created
+      return;
     }
-    const rel = type === '0' || type === '\0' || type === '5' ? safePath(name, archive) : undefined;
-    if (type === '5' && rel) {
-      await mkdir(join(root, rel), { recursive: true });
+    const rel = safeTarPath(name, archive);
+    if (rel === undefined) {
+      entry.resume();
+      return;
     }
-    if ((type === '0' || type === '\0') && rel) {
-      const target = join(root, rel);
-      await mkdir(dirname(target), { recursive: true });
-      const tmp = `${target}.part-${process.pid}`;
-      const fh = await open(tmp, 'w');
-      let done = false;
-      try {
-        const got = await reader.pipe(size, async (chunk) => {
-          await fh.write(chunk);
-        });
-        if (got < size) throw truncated();
-        await fh.close();
-        await rename(tmp, target);
-        done = true;
-      } finally {
-        if (!done) {
-          await fh.close().catch(() => {});
-          await rm(tmp, { force: true });
+    const target = join(root, rel);
+    if (entry.type === 'Directory') {
+      mkdirSync(target, { recursive: true });
+      entry.resume();
+      return;
+    }
+    totalBytes += entry.size;
+    if (totalBytes > maxBytes) {
+      throw corrupt(
+        `${archive} holds more than ${maxBytes} bytes of files (entry "${name}" brings it to ` +
+          `${totalBytes}); it is not the archive expected, or pass a larger maxBytes.`,
+      );
+    }
+    mkdirSync(dirname(target), { recursive: true });
+    const tmp = `${target}.part-${process.pid}-${written.length}`;
+    temps.add(tmp);
+    let got = 0;
+    entry.on('data', (chunk: Buffer) => {
+      got += chunk.length;
+    });
+    const out = createWriteStream(tmp);
+    open.add(out);
+    entry.pipe(out);
+    written.push(rel);
+    const previous = renamed;
+    renamed = finished(out)
+      .then(async () => {
+        open.delete(out);
+        await previous;
+        if (got !== entry.size) {
+          throw corrupt(
+            `${archive} is truncated inside entry "${name}"; delete it and download it again.`,
+          );
         }
-      }
-      written.push(rel);
-      const pad = padded - size;
-      if (pad > 0 && (await reader.read(pad)).length < pad) throw truncated();
-    } else if (type !== '5') {
-      // links, devices, global pax headers...: skipped
-      if ((await reader.pipe(padded, () => {})) < padded) throw truncated();
+        if (failure) return;
+        await rename(tmp, target);
+        temps.delete(tmp);
+      })
+      .catch(fail);
+  };
+  parser.on('entry', (entry: ReadEntry) => {
+    if (failure) {
+      entry.resume();
+      return;
     }
+    try {
+      onEntry(entry);
+    } catch (err) {
+      entry.resume();
+      fail(err);
+    }
+  });
+  parser.on('error', fail);
+  const done = new Promise<void>((ok) => {
+    parser.on('end', ok);
+    parser.on('abort', ok);
+  });
+  let sawEof = false; // two zero blocks: nothing after them is read
+  parser.on('eof', () => {
+    sawEof = true;
+  });
+
+  let fed = 0;
+  try {
+    for await (const chunk of tarBytes(input)) {
+      if (failure || sawEof) break;
+      fed += chunk.length;
+      if (!parser.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) {
+        await new Promise<void>((ok) => {
+          const go = () => {
+            parser.off('drain', go);
+            parser.off('abort', go);
+            ok();
+          };
+          parser.on('drain', go);
+          parser.on('abort', go);
+        });
+      }
+    }
+  } catch (err) {
+    fail(
+      corrupt(
+        `cannot read ${archive}: ${(err as Error).message}; delete it and download it again.`,
+      ),
+    );
+  }
+  if (!failure) {
+    parser.end();
+    await done;
+  }
+  if (!failure && !sawEof && fed % 512 !== 0) {
+    // node-tar drops a partial block at the end without a word
+    fail(
+      corrupt(`${archive} is truncated (a partial tar header); delete it and download it again.`),
+    );
+  }
+  await renamed;
+  if (failure) {
+    await Promise.all([...temps].map((t) => rm(t, { force: true })));
+    throw failure;
   }
   return written;
 }

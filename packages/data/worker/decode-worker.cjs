@@ -28,7 +28,9 @@ try {
   sharp.concurrency(1);
   sharp.cache(false);
 } catch (err) {
-  const message = `cannot load the image library sharp: ${err instanceof Error ? err.message : String(err)}`;
+  const message =
+    'cannot load the image library sharp, an optional dependency of @csq/data (npm install ' +
+    `sharp): ${err instanceof Error ? err.message : String(err)}`;
   port.on('message', (/** @type {{ id: number }} */ task) => {
     port.postMessage({ id: task.id, ok: false, message });
   });

@@ -126,21 +126,36 @@ const budgetCheck = (budget: string, layers: string, tf: string) => `
 `;
 
 // @csq/data: the universal entry, the embedded MNIST split, and an image decoded by the worker
-// pool from the installed package (checks that dist/ finds worker/decode-worker.cjs)
+// pool from the installed package (checks that dist/ finds worker/decode-worker.cjs). sharp is an
+// optional peer, so it is not installed here at first: an image folder must then fail with the
+// typed error and its install command; the check then installs sharp as that error says and
+// runs itself again.
 const dataCheck = (data: string, node: string) => `
 const order = ${data}.shuffledIndices(10, 1, 0);
 if ([...order].sort((a, b) => a - b).join() !== '0,1,2,3,4,5,6,7,8,9') throw new Error('shuffle');
 const norm = ${data}.normalize(new Uint8Array([255]), [0.5], [0.5]);
 if (Math.abs(norm[0] - 1) > 1e-6) throw new Error('normalize ' + norm[0]);
 const fs = require('node:fs'), os = require('node:os'), path = require('node:path');
+const cp = require('node:child_process');
 (async () => {
   const mnist = await ${node}.loadData('mnist');
   if (mnist.train.count !== 8000 || mnist.test.count !== 2000) throw new Error('mnist split');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'csq-data-check-'));
   fs.mkdirSync(path.join(dir, 'a'));
-  // a 2x2 grey (128) PNG; sharp itself comes in as a dependency of @csq/data
+  // a 2x2 grey (128) PNG
   const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAADklEQVQImWNoAAMGCAUAKg4GAeLeQoEAAAAASUVORK5CYII=', 'base64');
   fs.writeFileSync(path.join(dir, 'a', 'x.png'), png);
+  if (!fs.existsSync(path.join(process.cwd(), 'node_modules', 'sharp', 'package.json'))) {
+    let err;
+    try { await ${node}.imageFolderSource(dir, { size: 2, workers: 1 }); } catch (e) { err = e; }
+    if (!err || err.code !== 'CSQ_DATA_MISSING_PACKAGE') throw new Error('without sharp: ' + (err && err.message));
+    const range = require('@csq/data/package.json').peerDependencies.sharp;
+    if (!err.message.includes('npm install sharp@"' + range + '"')) throw new Error('advice: ' + err.message);
+    cp.execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', 'sharp@' + range], { stdio: 'ignore' });
+    // Node's ES module resolver remembers the failed lookup: decode in a fresh process
+    cp.execFileSync(process.execPath, [process.argv[1]], { stdio: 'inherit' });
+    return;
+  }
   const src = await ${node}.imageFolderSource(dir, { size: 2, workers: 1, resizeRatio: 1 });
   const { images } = await src.read([0]);
   await src.close();
