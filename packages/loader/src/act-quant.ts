@@ -4,7 +4,7 @@
  * the trained alpha (actBits <= 3), then max-scaled rounding, S = max|x| over the batch tensor.
  * It computes exactly what @csq/layers' CsqActQuant computes; it has no trainable weights.
  */
-import { clipAndQuantize, clipModeFor } from '@csq/core';
+import { assertActBits, clipAndQuantize, clipModeFor } from '@csq/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
@@ -24,6 +24,7 @@ export class CsqActQuantize extends tfl.layers.Layer {
   private alpha: tfl.LayerVariable | undefined;
 
   constructor(args: CsqActQuantizeArgs) {
+    assertActBits(args.actBits);
     super({ ...args, trainable: false });
     this.actBits = args.actBits;
   }

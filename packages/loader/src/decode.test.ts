@@ -23,7 +23,8 @@ const input: PackedModelInput = {
   ],
   meta: { note: 'tiny' },
 };
-const good = encodePackedModel(input);
+// version 1 (JSON manifest, fixed-width indices): still read; format-v2.test.ts covers version 2
+const good = encodePackedModel(input, { formatVersion: 1 });
 const view = new DataView(good.buffer, good.byteOffset, good.byteLength);
 const manifestLength = view.getUint32(HEADER.manifestLength, true);
 const payloadStart = PACKED_HEADER_BYTES + manifestLength;
@@ -162,10 +163,10 @@ describe('corruption is always detected with a clear CsqError', () => {
   });
 
   it('a future version asks to upgrade the loader; version 0 is damage', () => {
-    const e = errorOf(reseal(good, { version: 2 }));
+    const e = errorOf(reseal(good, { version: 3 }));
     expect(e.code).toBe('CSQ_PACKED_VERSION');
     expect(e.message).toMatch(
-      /format version 2, newer than this loader reads \(1\): upgrade @csq\/loader/,
+      /format version 3, newer than this loader reads \(1, 2\): upgrade @csq\/loader/,
     );
     expect(errorOf(reseal(good, { version: 0 })).message).toMatch(/does not exist.*damaged/);
   });
@@ -190,7 +191,10 @@ describe('corruption is always detected with a clear CsqError', () => {
       ['indexWidth', setEntry(0, 'indexWidth', 4), /indexWidth 4 should be 3/],
       ['positions', setEntry(0, 'positions', [2, 0]), /positions \[2,0\]/],
       ['bits', setEntry(0, 'bits', 17), /bits 17/],
-      ['scale', setEntry(0, 'scale', 'x'), /scale x is not a finite number/],
+      ['scale', setEntry(0, 'scale', 'x'), /scale x is not a finite float32 number/],
+      // finite in float64, Infinity in float32: the weights would all be +-Inf
+      ['float32 scale', setEntry(0, 'scale', 1e39), /scale 1e\+39 is not a finite float32/],
+      ['coding in v1', setEntry(0, 'coding', 'rans'), /"coding", which version 1 does not know/],
       ['shape', setEntry(0, 'shape', [4, -3]), /shape \[4,-3\]/],
       ['name', setEntry(0, 'name', ''), /weights\[0\] has no name/],
       [

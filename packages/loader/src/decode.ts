@@ -1,33 +1,29 @@
 /**
- * Reader of the packed format (docs/packed-format.md): checks every byte (magic, version,
- * lengths, CRC-32 of header, manifest and payload, then the manifest's structure) before it
- * trusts any of them, and throws a CsqError that names what is wrong. Needs no tfjs.
+ * Reader of the packed format (docs/packed-format.md), versions 1 and 2: checks every byte
+ * (magic, version, lengths, CRC-32 of header, manifest and payload, then the manifest's
+ * structure and sizes against the caller's limits) before it trusts any of them, and throws a
+ * CsqError that names what is wrong. Needs no tfjs.
  */
-import {
-  CsqError,
-  codesToWeights,
-  crc32,
-  decodeLayerCodes,
-  MAX_BITS,
-  maxCode,
-  unpackBits,
-} from '@csq/core';
+import { CsqError, codesToWeights, crc32, decodeLayerCodes, maxCode, unpackBits } from '@csq/core';
 import {
   codesRegionBytes,
   type DecodedPackedModel,
   type DecodedWeight,
   HEADER,
-  PACKED_FORMAT_NAME,
   PACKED_FORMAT_VERSION,
+  PACKED_FORMAT_VERSIONS,
   PACKED_HEADER_BYTES,
   PACKED_MAGIC,
   type PackedCodesEntry,
   type PackedManifest,
   type PackedWeightEntry,
-  reachOf,
   representable,
   shapeSize,
 } from './format.js';
+import { limitError, type PackedLimits, resolveLimits } from './limits.js';
+import { manifestError, parseManifest } from './manifest.js';
+import { inflateManifest } from './manifest-codec.js';
+import { ransDecode, readVarint } from './rans.js';
 
 const AGAIN = 'Export or download the file again.';
 
@@ -86,13 +82,13 @@ export function readPackedHeader(input: Uint8Array | ArrayBuffer): PackedHeader 
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(HEADER.version, true);
-  if (version !== PACKED_FORMAT_VERSION) {
+  if (!PACKED_FORMAT_VERSIONS.includes(version)) {
     throw corrupt(
       'CSQ_PACKED_VERSION',
       version > PACKED_FORMAT_VERSION
         ? `packed model has format version ${version}, newer than this loader reads ` +
-            `(${PACKED_FORMAT_VERSION}): upgrade @csq/loader, or export with the csq version ` +
-            'that matches it. (If no newer csq wrote this file, the file is damaged.)'
+            `(${PACKED_FORMAT_VERSIONS.join(', ')}): upgrade @csq/loader, or export with the csq ` +
+            'version that matches it. (If no newer csq wrote this file, the file is damaged.)'
         : `packed model has format version ${version}, which does not exist (versions start at ` +
             `1): the file is damaged. ${AGAIN}`,
     );
@@ -132,143 +128,76 @@ export function readPackedHeader(input: Uint8Array | ArrayBuffer): PackedHeader 
   return header;
 }
 
-function manifestError(message: string): CsqError {
-  return new CsqError(
-    'CSQ_PACKED_MANIFEST',
-    `packed model manifest is invalid: ${message} The writer of this file is broken or the file ` +
-      'was edited; export it again with `csq export`.',
-  );
-}
-
-const isObject = (x: unknown): x is Record<string, unknown> =>
-  x !== null && typeof x === 'object' && !Array.isArray(x);
-
-const isIntArray = (x: unknown, min: number, max: number): x is number[] =>
-  Array.isArray(x) && x.every((v) => Number.isInteger(v) && v >= min && v <= max);
-
-function checkEntry(raw: unknown, i: number, expectOffset: number): PackedWeightEntry {
-  if (!isObject(raw)) throw manifestError(`weights[${i}] is not an object.`);
-  const name = raw['name'];
-  const where = `weights[${i}] (${JSON.stringify(name)})`;
-  if (typeof name !== 'string' || name === '') throw manifestError(`weights[${i}] has no name.`);
-  const shape = raw['shape'];
-  if (!isIntArray(shape, 0, Number.MAX_SAFE_INTEGER)) {
-    throw manifestError(`${where} shape ${JSON.stringify(shape)} is not a list of sizes.`);
-  }
-  const count = shapeSize(shape);
-  const { offset, byteLength, encoding } = raw;
-  if (offset !== expectOffset) {
-    throw manifestError(
-      `${where} starts at payload byte ${String(offset)}; tensors are stored back to back, so it ` +
-        `must start at ${expectOffset}.`,
-    );
-  }
-  let expectLength: number;
-  if (encoding === 'float32') {
-    expectLength = 4 * count;
-  } else if (encoding === 'codes') {
-    const { bits, scale, positions, levelCount, indexWidth } = raw;
-    if (!Number.isInteger(bits) || (bits as number) < 1 || (bits as number) > MAX_BITS) {
-      throw manifestError(`${where} bits ${String(bits)} is not in 1..${MAX_BITS}.`);
-    }
-    const n = bits as number;
-    if (typeof scale !== 'number' || !Number.isFinite(scale)) {
-      throw manifestError(`${where} scale ${String(scale)} is not a finite number.`);
-    }
-    if (
-      !isIntArray(positions, 0, n - 1) ||
-      positions.some((p, k) => k > 0 && p <= positions[k - 1]!)
-    ) {
-      throw manifestError(
-        `${where} positions ${JSON.stringify(positions)} are not ascending bit positions < ${n}.`,
-      );
-    }
-    const maxLevels = 2 * reachOf(positions, n) + 1;
-    if (
-      !Number.isInteger(levelCount) ||
-      (levelCount as number) > Math.min(maxLevels, count) ||
-      (levelCount as number) < (count > 0 ? 1 : 0)
-    ) {
-      throw manifestError(`${where} levelCount ${String(levelCount)} is impossible.`);
-    }
-    const lc = levelCount as number;
-    const width = lc <= 1 ? 0 : Math.ceil(Math.log2(lc));
-    if (indexWidth !== width) {
-      throw manifestError(`${where} indexWidth ${String(indexWidth)} should be ${width}.`);
-    }
-    const sizes = codesRegionBytes(lc, n, count, width);
-    expectLength = sizes.codebook + sizes.indices;
-  } else {
-    throw manifestError(
-      `${where} encoding ${JSON.stringify(encoding)} is unknown (this loader knows "codes" and ` +
-        '"float32"); a newer csq may have written it: upgrade @csq/loader.',
-    );
-  }
-  if (byteLength !== expectLength) {
-    throw manifestError(`${where} byteLength ${String(byteLength)} should be ${expectLength}.`);
-  }
-  return raw as unknown as PackedWeightEntry;
-}
-
-function parseManifest(text: string, payloadLength: number): PackedManifest {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw manifestError(`it is not JSON (${(e as Error).message}).`);
-  }
-  if (!isObject(raw)) throw manifestError('it is not a JSON object.');
-  if (raw['format'] !== PACKED_FORMAT_NAME) {
-    throw manifestError(
-      `"format" is ${JSON.stringify(raw['format'])}, not "${PACKED_FORMAT_NAME}".`,
-    );
-  }
-  const topology = raw['topology'];
-  if (!isObject(topology) || typeof topology['class_name'] !== 'string') {
-    throw manifestError('"topology" is not a tfjs-layers model topology (no class_name).');
-  }
-  if (raw['meta'] !== undefined && !isObject(raw['meta'])) {
-    throw manifestError('"meta" is not an object.');
-  }
-  const weights = raw['weights'];
-  if (!Array.isArray(weights)) throw manifestError('"weights" is not a list.');
-  let offset = 0;
-  weights.forEach((w, i) => {
-    offset += checkEntry(w, i, offset).byteLength;
-  });
-  if (offset !== payloadLength) {
-    throw manifestError(`its tensors take ${offset} bytes but the payload has ${payloadLength}.`);
-  }
-  return raw as unknown as PackedManifest;
-}
-
-function decodeCodes(e: PackedCodesEntry, region: Uint8Array, i: number): DecodedWeight {
+/** The codes of a `codes` tensor (validated codebook, indices decoded per the entry's coding). */
+export function decodeCodesOf(e: PackedCodesEntry, region: Uint8Array, i: number): Int32Array {
   const count = shapeSize(e.shape);
+  const where = `weights[${i}] ("${e.name}")`;
   const sizes = codesRegionBytes(e.levelCount, e.bits, count, e.indexWidth);
   const q = maxCode(e.bits);
   const shifted = unpackBits(region.subarray(0, sizes.codebook), e.bits + 1, e.levelCount);
   const levels = new Int32Array(e.levelCount);
   for (let k = 0; k < e.levelCount; k++) {
     const l = shifted[k]! - q;
-    if (!representable(l, e.positions, e.bits) || (k > 0 && l <= levels[k - 1]!)) {
+    if ((k > 0 && l <= levels[k - 1]!) || !representable(l, e.positions, e.bits)) {
       throw manifestError(
-        `weights[${i}] ("${e.name}") codebook entry ${k} = ${l} is out of order or not reachable ` +
-          `with positions [${e.positions.join(', ')}].`,
+        `${where} codebook entry ${k} = ${l} is out of order or not reachable with positions ` +
+          `[${e.positions.join(', ')}].`,
       );
     }
     levels[k] = l;
   }
-  let codes: Int32Array;
+  const indices = region.subarray(sizes.codebook);
   try {
-    codes = decodeLayerCodes({
-      levels,
-      width: e.indexWidth,
-      data: region.subarray(sizes.codebook),
-      count,
-    });
+    if (e.coding !== 'rans') {
+      return decodeLayerCodes({ levels, width: e.indexWidth, data: indices, count });
+    }
+    const freqs = new Uint32Array(e.levelCount);
+    let at = 0;
+    for (let k = 0; k < e.levelCount; k++) [freqs[k], at] = readVarint(indices, at, where);
+    const symbols = ransDecode(indices.subarray(at), freqs, count, where);
+    const codes = new Int32Array(count);
+    for (let k = 0; k < count; k++) codes[k] = levels[symbols[k]!]!;
+    return codes;
   } catch (err) {
-    throw manifestError(`weights[${i}] ("${e.name}"): ${(err as Error).message}`);
+    if (err instanceof CsqError && err.code === 'CSQ_PACKED_MANIFEST') throw err;
+    throw manifestError(`${where}: ${(err as Error).message}`);
   }
+}
+
+function decodeFloat32(e: PackedWeightEntry, region: Uint8Array, i: number): Float32Array {
+  const count = shapeSize(e.shape);
+  const view = new DataView(region.buffer, region.byteOffset, region.byteLength);
+  const values = new Float32Array(count);
+  for (let k = 0; k < count; k++) {
+    const v = view.getFloat32(4 * k, true);
+    if (!Number.isFinite(v)) {
+      throw manifestError(
+        `weights[${i}] ("${e.name}") value ${k} is ${v}; a packed model holds finite weights only.`,
+      );
+    }
+    values[k] = v;
+  }
+  return values;
+}
+
+/** Decodes tensor `i` of a checked file (what `decodePackedModel` does for each tensor). */
+export function decodeWeight(
+  bytes: Uint8Array,
+  header: PackedHeader,
+  e: PackedWeightEntry,
+  i: number,
+): DecodedWeight {
+  const start = PACKED_HEADER_BYTES + header.manifestLength + e.offset;
+  const region = bytes.subarray(start, start + e.byteLength);
+  if (e.encoding === 'float32') {
+    return {
+      name: e.name,
+      shape: [...e.shape],
+      encoding: 'float32',
+      values: decodeFloat32(e, region, i),
+    };
+  }
+  const codes = decodeCodesOf(e, region, i);
   return {
     name: e.name,
     shape: [...e.shape],
@@ -281,21 +210,20 @@ function decodeCodes(e: PackedCodesEntry, region: Uint8Array, i: number): Decode
   };
 }
 
-function decodeFloat32(e: PackedWeightEntry, bytes: Uint8Array, start: number): DecodedWeight {
-  const count = shapeSize(e.shape);
-  const view = new DataView(bytes.buffer, bytes.byteOffset + start, e.byteLength);
-  const values = new Float32Array(count);
-  for (let k = 0; k < count; k++) values[k] = view.getFloat32(4 * k, true);
-  return { name: e.name, shape: [...e.shape], encoding: 'float32', values };
-}
-
-/** Checks the file completely and returns its header and manifest (weights not decoded). */
-export function readPackedManifest(input: Uint8Array | ArrayBuffer): {
-  header: PackedHeader;
-  manifest: PackedManifest;
-} {
+/**
+ * Checks the file completely (header, checksums, manifest, sizes against `limits`) and returns
+ * its header and manifest; no tensor is decoded.
+ */
+export function readPackedManifest(
+  input: Uint8Array | ArrayBuffer,
+  opts: PackedLimits = {},
+): { header: PackedHeader; manifest: PackedManifest } {
+  const limits = resolveLimits(opts);
   const bytes = asBytes(input);
   const header = readPackedHeader(bytes);
+  if (bytes.length > limits.maxBytes) {
+    throw limitError(`the packed model is ${bytes.length} bytes`, 'maxBytes');
+  }
   const manifestStart = PACKED_HEADER_BYTES;
   const payloadStart = manifestStart + header.manifestLength;
   const manifestCrc = crc32(bytes, manifestStart, payloadStart);
@@ -314,32 +242,29 @@ export function readPackedManifest(input: Uint8Array | ArrayBuffer): {
         `CRC-32 is ${hex(payloadCrc)} but the header says ${hex(header.payloadCrc)}. ${AGAIN}`,
     );
   }
+  let section = bytes.subarray(manifestStart, payloadStart);
+  if (header.version >= 2) section = inflateManifest(section, limits.maxBytes);
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(
-      bytes.subarray(manifestStart, payloadStart),
-    );
+    text = new TextDecoder('utf-8', { fatal: true }).decode(section);
   } catch {
     throw manifestError('it is not valid UTF-8.');
   }
-  return { header, manifest: parseManifest(text, header.payloadLength) };
+  return { header, manifest: parseManifest(text, header.payloadLength, header.version, limits) };
 }
 
 /**
- * Reads a packed model: validates magic, version, lengths, the CRC-32 of every section and the
- * manifest, then dequantizes every tensor (codes: scale * code / (2^N - 1) in float32, exactly
- * as @csq/core `codesToWeights`; spec 1). Throws a CsqError (codes CSQ_PACKED_*) on any damage.
+ * Reads a packed model (version 1 or 2): validates magic, version, lengths, the CRC-32 of every
+ * section, the manifest and every size against `opts` limits, then dequantizes every tensor
+ * (codes: scale * code / (2^N - 1) in float32, exactly as @csq/core `codesToWeights`; spec 1).
+ * Throws a CsqError (codes CSQ_PACKED_*) on any damage.
  */
-export function decodePackedModel(input: Uint8Array | ArrayBuffer): DecodedPackedModel {
+export function decodePackedModel(
+  input: Uint8Array | ArrayBuffer,
+  opts: PackedLimits = {},
+): DecodedPackedModel {
   const bytes = asBytes(input);
-  const { header, manifest } = readPackedManifest(bytes);
-  const payloadStart = PACKED_HEADER_BYTES + header.manifestLength;
-  const weights = manifest.weights.map((e, i) => {
-    const start = payloadStart + e.offset;
-    if (e.encoding === 'codes') {
-      return decodeCodes(e, bytes.subarray(start, start + e.byteLength), i);
-    }
-    return decodeFloat32(e, bytes, start);
-  });
+  const { header, manifest } = readPackedManifest(bytes, opts);
+  const weights = manifest.weights.map((e, i) => decodeWeight(bytes, header, e, i));
   return { topology: manifest.topology, weights, meta: manifest.meta, manifest };
 }

@@ -57,7 +57,8 @@ describe('encodePackedModel input checks', () => {
     ['unsorted positions', kernel({ positions: [1, 0] }), /strictly ascending/],
     ['a position >= bits', kernel({ positions: [0, 2] }), /0\.\.1/],
     ['bad bits', kernel({ bits: 0 }), /bits must be an integer from 1 to 16/],
-    ['a NaN scale', kernel({ scale: Number.NaN }), /scale must be a finite number/],
+    ['a NaN scale', kernel({ scale: Number.NaN }), /scale must be a finite float32 number/],
+    ['a scale past float32', kernel({ scale: 1e39 }), /scale must be a finite float32 number/],
     ['a bad shape', kernel({ shape: [2, -2] }), /non-negative integers/],
     ['no name', kernel({ name: '' }), /non-empty string/],
     [

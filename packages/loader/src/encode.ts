@@ -1,5 +1,6 @@
 /**
- * Writer of the packed format (docs/packed-format.md). Used by csq's exporter; needs no tfjs.
+ * Writer of the packed format (docs/packed-format.md), versions 2 (default) and 1. Used by
+ * csq's exporter; needs no tfjs.
  */
 import { assertBits, CsqError, crc32, encodeLayerCodes, maxCode, packBits } from '@csq/core';
 import {
@@ -8,6 +9,7 @@ import {
   MAX_SECTION_BYTES,
   PACKED_FORMAT_NAME,
   PACKED_FORMAT_VERSION,
+  PACKED_FORMAT_VERSIONS,
   PACKED_HEADER_BYTES,
   PACKED_MAGIC,
   type PackedCodesEntry,
@@ -20,6 +22,24 @@ import {
   representable,
   shapeSize,
 } from './format.js';
+import { compressManifest } from './manifest-codec.js';
+import {
+  entropyBits,
+  quantizeFrequencies,
+  RANS_MAX_SYMBOLS,
+  ransEncode,
+  symbolCounts,
+  writeVarint,
+} from './rans.js';
+
+/** A format version `encodePackedModel` can write. */
+export type PackedFormatVersion = 1 | 2;
+
+/** Options of `encodePackedModel`. */
+export interface EncodePackedOptions {
+  /** 2 (default): compressed manifest, entropy-coded codes; 1: what csq 0.1 wrote. */
+  formatVersion?: PackedFormatVersion;
+}
 
 type EntryWithoutOffset = Omit<PackedCodesEntry, 'offset'> | Omit<PackedFloat32Entry, 'offset'>;
 
@@ -28,6 +48,9 @@ function inputError(message: string): CsqError {
 }
 
 function checkShape(w: PackedWeightInput, where: string): number {
+  if (!w || typeof w !== 'object') {
+    throw inputError(`${where}: expected a weight entry object, got ${String(w)}.`);
+  }
   if (typeof w.name !== 'string' || w.name === '') {
     throw inputError(
       `${where}: name must be a non-empty string (the tfjs weight name, e.g. "conv1/kernel").`,
@@ -73,6 +96,7 @@ function encodeCodes(
   w: Extract<PackedWeightInput, { kind: 'codes' }>,
   count: number,
   where: string,
+  version: PackedFormatVersion,
 ): { entry: EntryWithoutOffset; region: Uint8Array } {
   const label = `${where} ("${w.name}")`;
   try {
@@ -81,8 +105,10 @@ function encodeCodes(
     throw inputError((e as Error).message);
   }
   const { bits } = w;
-  if (typeof w.scale !== 'number' || !Number.isFinite(w.scale)) {
-    throw inputError(`${label}: scale must be a finite number, got ${String(w.scale)}.`);
+  if (typeof w.scale !== 'number' || !Number.isFinite(Math.fround(w.scale))) {
+    throw inputError(
+      `${label}: scale must be a finite float32 number (|scale| < 3.4e38), got ${String(w.scale)}.`,
+    );
   }
   const pos = w.positions;
   if (
@@ -126,9 +152,11 @@ function encodeCodes(
   const shifted = Array.from(enc.levels, (l) => l + q);
   const codebook = packBits(shifted, bits + 1);
   const sizes = codesRegionBytes(enc.levels.length, bits, count, enc.width);
-  const region = new Uint8Array(sizes.codebook + sizes.indices);
+  const rans = version >= 2 ? ransIndices(w.codes, enc.levels, sizes.indices) : undefined;
+  const indices = rans ?? enc.data;
+  const region = new Uint8Array(sizes.codebook + indices.length);
   region.set(codebook, 0);
-  region.set(enc.data, sizes.codebook);
+  region.set(indices, sizes.codebook);
   return {
     entry: {
       name: w.name,
@@ -140,9 +168,39 @@ function encodeCodes(
       positions: [...pos],
       levelCount: enc.levels.length,
       indexWidth: enc.width,
+      ...(version >= 2 ? { coding: rans ? 'rans' : 'packed' } : {}),
     },
     region,
   };
+}
+
+/**
+ * Version 2's entropy-coded indices (the frequency table as LEB128 varints, then the rANS
+ * stream), or undefined when they would not be smaller than `packedBytes` (fixed-width indices).
+ */
+function ransIndices(
+  codes: ArrayLike<number>,
+  levels: Int32Array,
+  packedBytes: number,
+): Uint8Array | undefined {
+  const L = levels.length;
+  if (L < 2 || L > RANS_MAX_SYMBOLS) return undefined;
+  const index = new Map<number, number>();
+  for (let i = 0; i < L; i++) index.set(levels[i]!, i);
+  const symbols = new Uint32Array(codes.length);
+  for (let k = 0; k < codes.length; k++) symbols[k] = index.get(codes[k]!)!;
+  const counts = symbolCounts(symbols, L);
+  // a cheap lower bound first: no rANS stream is shorter than the entropy
+  if (entropyBits(counts) / 8 >= packedBytes) return undefined;
+  const freqs = quantizeFrequencies(counts);
+  const table: number[] = [];
+  for (const f of freqs) writeVarint(f, table);
+  const stream = ransEncode(symbols, freqs);
+  if (table.length + stream.length >= packedBytes) return undefined;
+  const out = new Uint8Array(table.length + stream.length);
+  out.set(table, 0);
+  out.set(stream, table.length);
+  return out;
 }
 
 function encodeFloat32(
@@ -178,11 +236,21 @@ function encodeFloat32(
 
 /**
  * Writes a model in the packed format: a 32-byte header (magic, version, lengths, CRC-32s), the
- * JSON manifest (topology, weight entries, meta), then every tensor: `codes` tensors as a
- * codebook plus indices packed at ceil(log2(levels)) bits (@csq/core encodeLayerCodes),
- * `float32` tensors as raw little-endian floats. See docs/packed-format.md.
+ * manifest (topology, weight entries, meta; JSON, DEFLATE-compressed in version 2), then every
+ * tensor: `codes` tensors as a codebook plus indices (packed at ceil(log2(levels)) bits, or in
+ * version 2 rANS-coded when that is smaller), `float32` tensors as raw little-endian floats.
+ * See docs/packed-format.md.
  */
-export function encodePackedModel(model: PackedModelInput): Uint8Array {
+export function encodePackedModel(
+  model: PackedModelInput,
+  opts: EncodePackedOptions = {},
+): Uint8Array {
+  const version = opts.formatVersion ?? PACKED_FORMAT_VERSION;
+  if (!PACKED_FORMAT_VERSIONS.includes(version)) {
+    throw inputError(
+      `formatVersion must be one of ${PACKED_FORMAT_VERSIONS.join(', ')}, got ${String(version)}.`,
+    );
+  }
   if (!model || typeof model !== 'object')
     throw inputError('encodePackedModel needs { topology, weights }.');
   const topology = parseTopology(model.topology);
@@ -202,7 +270,7 @@ export function encodePackedModel(model: PackedModelInput): Uint8Array {
     const where = `weights[${i}]`;
     const count = checkShape(w, where);
     let out: ReturnType<typeof encodeCodes>;
-    if (w.kind === 'codes') out = encodeCodes(w, count, where);
+    if (w.kind === 'codes') out = encodeCodes(w, count, where, version);
     else if (w.kind === 'float32') out = encodeFloat32(w, count, where);
     else {
       throw inputError(
@@ -222,10 +290,11 @@ export function encodePackedModel(model: PackedModelInput): Uint8Array {
   } catch (e) {
     throw inputError(`topology and meta must be JSON-serialisable: ${(e as Error).message}`);
   }
-  const manifestBytes = new TextEncoder().encode(json);
+  const jsonBytes = new TextEncoder().encode(json);
+  const manifestBytes = version >= 2 ? compressManifest(jsonBytes) : jsonBytes;
   const payloadLength = offset;
   if (manifestBytes.length > MAX_SECTION_BYTES || payloadLength > MAX_SECTION_BYTES) {
-    throw inputError('the model is too large for packed format version 1 (4 GiB per section).');
+    throw inputError('the model is too large for the packed format (4 GiB per section).');
   }
   const out = new Uint8Array(PACKED_HEADER_BYTES + manifestBytes.length + payloadLength);
   out.set(PACKED_MAGIC, HEADER.magic);
@@ -237,7 +306,7 @@ export function encodePackedModel(model: PackedModelInput): Uint8Array {
   }
   const payloadStart = PACKED_HEADER_BYTES + manifestBytes.length;
   const view = new DataView(out.buffer);
-  view.setUint32(HEADER.version, PACKED_FORMAT_VERSION, true);
+  view.setUint32(HEADER.version, version, true);
   view.setUint32(HEADER.manifestLength, manifestBytes.length, true);
   view.setUint32(HEADER.payloadLength, payloadLength, true);
   view.setUint32(HEADER.manifestCrc, crc32(out, PACKED_HEADER_BYTES, payloadStart), true);

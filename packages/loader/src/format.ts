@@ -1,9 +1,9 @@
 /**
- * The csq packed model format, version 1 (docs/packed-format.md is the byte-by-byte
+ * The csq packed model format, versions 1 and 2 (docs/packed-format.md is the byte-by-byte
  * description; this file is its single source of constants and types).
  *
  *   bytes [0, 32)         header: magic, version, section lengths, CRC-32 of each section
- *   bytes [32, 32+M)      manifest: UTF-8 JSON (topology, one entry per weight tensor, meta)
+ *   bytes [32, 32+M)      manifest: UTF-8 JSON (v1), or its length and its DEFLATE (v2)
  *   bytes [32+M, 32+M+P)  payload: the weight tensors, back to back, in manifest order
  */
 
@@ -12,8 +12,11 @@ export const PACKED_MAGIC: readonly number[] = Object.freeze([
   0x89, 0x43, 0x53, 0x51, 0x50, 0x0d, 0x0a, 0x1a,
 ]);
 
-/** The format version this package writes and the newest it reads. */
-export const PACKED_FORMAT_VERSION = 1;
+/** The format version this package writes by default and the newest it reads. */
+export const PACKED_FORMAT_VERSION = 2;
+
+/** Every format version this package reads (and can write). */
+export const PACKED_FORMAT_VERSIONS: readonly number[] = Object.freeze([1, 2]);
 
 /** Size of the fixed header in bytes. */
 export const PACKED_HEADER_BYTES = 32;
@@ -97,6 +100,11 @@ export interface PackedCodesEntry extends EntryBase {
   levelCount: number;
   /** Bits per packed index: ceil(log2(levelCount)), 0 when levelCount <= 1. */
   indexWidth: number;
+  /**
+   * How the indices are stored (version 2 only; version 1 is always 'packed'): 'packed' at
+   * indexWidth bits each, or 'rans' (a frequency table, then a rANS stream).
+   */
+  coding?: 'packed' | 'rans';
 }
 
 /** Manifest entry of a `float32` tensor: 4 bytes per value, little-endian IEEE 754. */

@@ -1,7 +1,8 @@
 /**
  * @csq/loader: csq's packed mixed-precision model format. `loadPackedModel` gives back a plain
- * tf.LayersModel in the browser and in Node; `encodePackedModel` writes the format (used by
- * `csq export`); `decodePackedModel` and `packedSizeReport` read it without tfjs.
+ * tf.LayersModel in the browser and in Node; `encodePackedModel` writes the format;
+ * `decodePackedModel` and `packedSizeReport` read it without tfjs. Exporting a trained CSQ model
+ * is in the separate entry `@csq/loader/export` (it imports @csq/layers; this one never does).
  */
 
 export { crc32 } from '@csq/core';
@@ -12,13 +13,18 @@ export {
   readPackedHeader,
   readPackedManifest,
 } from './decode.js';
-export { encodePackedModel } from './encode.js';
+export {
+  type EncodePackedOptions,
+  encodePackedModel,
+  type PackedFormatVersion,
+} from './encode.js';
 export {
   type DecodedPackedModel,
   type DecodedWeight,
   PACKED_EXTENSION,
   PACKED_FORMAT_NAME,
   PACKED_FORMAT_VERSION,
+  PACKED_FORMAT_VERSIONS,
   PACKED_HEADER_BYTES,
   PACKED_MAGIC,
   type PackedCodesEntry,
@@ -30,6 +36,7 @@ export {
   type PackedWeightEntry,
   type PackedWeightInput,
 } from './format.js';
+export { DEFAULT_MAX_BYTES, DEFAULT_MAX_ELEMENTS, type PackedLimits } from './limits.js';
 export { type LoadPackedOptions, loadPackedModel, modelFromDecoded } from './load.js';
 export {
   formatPackedSizeReport,
@@ -38,3 +45,4 @@ export {
   packedSizeReport,
 } from './size.js';
 export { isNode, type PackedSource, type ReadSourceOptions, readPackedSource } from './source.js';
+export { checkTopology } from './topology-check.js';

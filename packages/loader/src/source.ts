@@ -4,6 +4,7 @@
  * not follow, so browser bundles never see it.
  */
 import { CsqError } from '@csq/core';
+import { limitError, resolveLimits } from './limits.js';
 
 /** Where a packed model comes from: URL (string or URL), bytes, or (Node) a file path. */
 export type PackedSource = string | URL | ArrayBuffer | ArrayBufferView;
@@ -14,6 +15,8 @@ export interface ReadSourceOptions {
   fetch?: typeof globalThis.fetch;
   /** Extra fetch options (headers, credentials...). */
   requestInit?: RequestInit;
+  /** Largest file to read, in bytes (default 2^30); see `PackedLimits.maxBytes`. */
+  maxBytes?: number;
 }
 
 const SCHEME = /^[a-z][a-z0-9+.-]*:/i;
@@ -32,14 +35,23 @@ export function isNode(): boolean {
 const NODE_FS = 'node:fs/promises';
 const NODE_URL = 'node:url';
 
-async function readFile(path: string, shown: string): Promise<Uint8Array> {
+const tooBig = (shown: string, size: number, maxBytes: number) =>
+  limitError(
+    `the packed model ${shown} is ${size} bytes, more than maxBytes = ${maxBytes}`,
+    'maxBytes',
+  );
+
+async function readFile(path: string, shown: string, maxBytes: number): Promise<Uint8Array> {
   const fs = (await import(
     /* @vite-ignore */ /* webpackIgnore: true */ NODE_FS
   )) as typeof import('node:fs/promises');
   try {
+    const stat = await fs.stat(path);
+    if (stat.isFile() && stat.size > maxBytes) throw tooBig(shown, stat.size, maxBytes);
     const buf = await fs.readFile(path);
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   } catch (e) {
+    if (e instanceof CsqError) throw e;
     const code = (e as { code?: string }).code;
     throw new CsqError(
       'CSQ_PACKED_SOURCE',
@@ -49,6 +61,37 @@ async function readFile(path: string, shown: string): Promise<Uint8Array> {
         : `could not read the packed model ${shown}: ${(e as Error).message}.`,
     );
   }
+}
+
+/** The body of `res`, refusing (without reading further) past `maxBytes`. */
+async function readBody(res: Response, url: string, maxBytes: number): Promise<Uint8Array> {
+  const declared = Number(res.headers?.get?.('content-length') ?? Number.NaN);
+  if (declared > maxBytes) throw tooBig(url, declared, maxBytes);
+  const reader = res.body?.getReader?.();
+  if (!reader) {
+    const all = new Uint8Array(await res.arrayBuffer());
+    if (all.length > maxBytes) throw tooBig(url, all.length, maxBytes);
+    return all;
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw tooBig(url, total, maxBytes);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 async function fetchBytes(url: string, opts: ReadSourceOptions): Promise<Uint8Array> {
@@ -76,7 +119,7 @@ async function fetchBytes(url: string, opts: ReadSourceOptions): Promise<Uint8Ar
         'URL and that the server serves the file.',
     );
   }
-  return new Uint8Array(await res.arrayBuffer());
+  return readBody(res, url, resolveLimits({ maxBytes: opts.maxBytes }).maxBytes);
 }
 
 /** The bytes of a packed model from any `PackedSource`. */
@@ -90,12 +133,13 @@ export async function readPackedSource(
     return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
   }
   const node = isNode();
+  const { maxBytes } = resolveLimits({ maxBytes: opts.maxBytes });
   if (source instanceof URL) {
     if (node && source.protocol === 'file:') {
       const url = (await import(
         /* @vite-ignore */ /* webpackIgnore: true */ NODE_URL
       )) as typeof import('node:url');
-      return readFile(url.fileURLToPath(source), source.href);
+      return readFile(url.fileURLToPath(source), source.href, maxBytes);
     }
     return fetchBytes(source.href, opts);
   }
@@ -105,7 +149,7 @@ export async function readPackedSource(
     }
     const hasScheme = SCHEME.test(source) && !WINDOWS_DRIVE.test(source);
     if (node) {
-      if (!hasScheme) return readFile(source, source);
+      if (!hasScheme) return readFile(source, source, maxBytes);
       if (/^file:/i.test(source)) return readPackedSource(new URL(source), opts);
     }
     return fetchBytes(source, opts);

@@ -1,0 +1,47 @@
+/**
+ * The preset DEFLATE dictionary of version 2 manifests (docs/packed-format.md): fragments of
+ * JSON that tfjs-layers topologies and csq manifests repeat, the most common last (DEFLATE
+ * reaches back 32 KiB, closer matches cost fewer bits). Part of the format: changing one byte
+ * of it needs a new format version.
+ */
+export const MANIFEST_DICTIONARY = [
+  '"kernel_constraint":null,"recurrent_initializer":{"class_name":"Orthogonal","config":{"gain":1,"seed":null}},',
+  '{"class_name":"Dropout","config":{"rate":0.5,"noise_shape":null,"seed":null,',
+  '{"class_name":"Flatten","config":{"data_format":"channels_last",',
+  '{"class_name":"Reshape","config":{"target_shape":[',
+  '{"class_name":"Concatenate","config":{"axis":-1,',
+  '{"class_name":"ZeroPadding2D","config":{"padding":[[1,1],[1,1]],"data_format":"channels_last",',
+  '{"class_name":"AveragePooling2D","config":{"pool_size":[2,2],"padding":"valid","strides":[2,2],"data_format":"channels_last",',
+  '{"class_name":"Activation","config":{"activation":"softmax",',
+  '{"class_name":"CsqActQuantize","config":{"act_bits":',
+  '"depthwise_initializer":{"class_name":"VarianceScaling","config":{"scale":1,"mode":"fan_avg","distribution":"normal","seed":null}},"depth_multiplier":1,"depthwise_regularizer":null,"depthwise_constraint":null,',
+  '{"class_name":"DepthwiseConv2D","config":{"kernel_size":[3,3],',
+  '"kernel_initializer":{"class_name":"VarianceScaling","config":{"scale":2,"mode":"fan_in","distribution":"truncated_normal","seed":null}},',
+  '"kernel_initializer":{"class_name":"VarianceScaling","config":{"scale":1,"mode":"fan_avg","distribution":"uniform","seed":null}},',
+  '{"class_name":"Sequential","config":{"name":"sequential_1","layers":[',
+  '"keras_version":"tfjs-layers 4.22.0","backend":"tensor_flow.js"}',
+  '"input_layers":[["input",0,0]],"output_layers":[["',
+  '{"class_name":"InputLayer","config":{"batch_input_shape":[null,32,32,3],"dtype":"float32","sparse":false,"name":"input"},"inbound_nodes":[]},',
+  '{"class_name":"Add","config":{"name":"',
+  '{"class_name":"GlobalAveragePooling2D","config":{"data_format":"channels_last","name":"gap","trainable":true},',
+  '{"class_name":"MaxPooling2D","config":{"pool_size":[2,2],"padding":"valid","strides":[2,2],"data_format":"channels_last","name":"',
+  '{"class_name":"Dense","config":{"units":10,"activation":"linear","use_bias":true,"kernel_initializer":{"class_name":"VarianceScaling","config":{"scale":1,"mode":"fan_avg","distribution":"normal","seed":null}},"bias_initializer":{"class_name":"Zeros","config":{}},"kernel_regularizer":null,"bias_regularizer":null,"activity_regularizer":null,"kernel_constraint":null,"bias_constraint":null,"name":"dense","trainable":true},',
+  '{"class_name":"ReLU","config":{"max_value":null,"name":"relu',
+  '{"class_name":"BatchNormalization","config":{"axis":-1,"momentum":0.9,"epsilon":0.00001,"center":true,"scale":true,"beta_initializer":{"class_name":"Zeros","config":{}},"gamma_initializer":{"class_name":"Ones","config":{}},"moving_mean_initializer":{"class_name":"Zeros","config":{}},"moving_variance_initializer":{"class_name":"Ones","config":{}},"beta_regularizer":null,"gamma_regularizer":null,"beta_constraint":null,"gamma_constraint":null,"name":"bn',
+  '{"class_name":"Conv2D","config":{"filters":16,"kernel_initializer":{"class_name":"VarianceScaling","config":{"scale":1,"mode":"fan_avg","distribution":"normal","seed":null}},"kernel_regularizer":null,"kernel_constraint":null,"kernel_size":[3,3],"strides":[1,1],"padding":"same","data_format":"channels_last","dilation_rate":[1,1],"activation":"linear","use_bias":false,"bias_initializer":{"class_name":"Zeros","config":{}},"bias_regularizer":null,"activity_regularizer":null,"bias_constraint":null,"name":"conv',
+  '"trainable":true},"inbound_nodes":[[["',
+  ',"encoding":"float32","byteLength":',
+  '/moving_mean","shape":[',
+  '/moving_variance","shape":[',
+  '/gamma","shape":[',
+  '/beta","shape":[',
+  '/bias","shape":[',
+  ',"encoding":"codes","byteLength":',
+  ',"bits":8,"scale":0.',
+  ',"positions":[0,1],"levelCount":',
+  ',"indexWidth":2,"coding":"rans","offset":',
+  '{"format":"csq-packed","topology":{"class_name":"Model","config":{"name":"',
+  '"meta":{"generator":"csq","layerBits":{',
+  '{"name":"',
+  '/kernel","shape":[3,3,',
+].join('');
