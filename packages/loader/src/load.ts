@@ -95,6 +95,28 @@ function checkFit(model: LayersModel, stored: Stored[], checkNames: boolean): vo
   }
 }
 
+/** An error while setting the weights (a constraint of the topology failing) as a CsqError. */
+function setError(e: unknown): CsqError {
+  if (e instanceof CsqError) return e;
+  return new CsqError(
+    'CSQ_PACKED_TOPOLOGY',
+    `tfjs-layers could not set the packed model's weights: ${(e as Error).message}. A constraint ` +
+      'or layer in the topology is broken; export the model again with `csq export`.',
+  );
+}
+
+function checkVariance(values: Float32Array, name: string, i: number): void {
+  const k = values.findIndex((v) => !(v >= 0));
+  if (k >= 0) {
+    throw new CsqError(
+      'CSQ_PACKED_VALUE',
+      `packed model weights[${i}] ("${name}") value ${k} is ${values[k]}: a batch norm's moving ` +
+        'variance is never negative (the model would predict NaN). The file is damaged or was ' +
+        'edited; export it again with `csq export`.',
+    );
+  }
+}
+
 /** Builds the tfjs model of a decoded packed file and sets its weights. */
 export async function modelFromDecoded(
   decoded: DecodedPackedModel,
@@ -104,13 +126,42 @@ export async function modelFromDecoded(
   const total = decoded.weights.reduce((a, w) => a + shapeSize(w.shape), 0);
   const model = await buildModel(decoded.topology, buildBudget(total, limits), limits);
   checkFit(model, decoded.weights, opts.checkNames !== false);
+  for (const i of varianceIndices(model)) {
+    const w = decoded.weights[i]!;
+    try {
+      checkVariance(w.values, w.name, i);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  }
   const tensors = decoded.weights.map((w) => tf.tensor(w.values, w.shape, 'float32'));
   try {
     model.setWeights(tensors);
+  } catch (e) {
+    model.dispose();
+    throw setError(e);
   } finally {
     tf.dispose(tensors);
   }
   return model;
+}
+
+/** Indices (in model.weights) of every batch norm's moving variance, which must be >= 0. */
+function varianceIndices(model: LayersModel): Set<number> {
+  const index = new Map(model.weights.map((v, i) => [v, i] as const));
+  const out = new Set<number>();
+  const visit = (l: LayersModel['layers'][number]) => {
+    const inner = (l as unknown as { layers?: LayersModel['layers'] }).layers;
+    if (Array.isArray(inner)) inner.forEach(visit);
+    if (l.getClassName() !== 'BatchNormalization') return;
+    for (const w of l.weights) {
+      const i = index.get(w);
+      if (i !== undefined && w.originalName.endsWith('/moving_variance')) out.add(i);
+    }
+  };
+  model.layers.forEach(visit);
+  return out;
 }
 
 /** The model of a checked file: built, fitted, then each tensor decoded and set in turn. */
@@ -124,9 +175,11 @@ async function modelFromFile(
   const total = manifest.weights.reduce((a, w) => a + shapeSize(w.shape), 0);
   const model = await buildModel(manifest.topology, buildBudget(total, limits), limits);
   checkFit(model, manifest.weights, opts.checkNames !== false);
+  const variances = varianceIndices(model);
   try {
     model.weights.forEach((v, i) => {
       const w = decodeWeight(bytes, header, manifest.weights[i]!, i);
+      if (variances.has(i)) checkVariance(w.values, w.name, i);
       const t = tf.tensor(w.values, w.shape, 'float32');
       try {
         v.write(t);
@@ -136,7 +189,7 @@ async function modelFromFile(
     });
   } catch (e) {
     model.dispose();
-    throw e;
+    throw setError(e);
   }
   return model;
 }
