@@ -16,8 +16,9 @@ export interface PackedPackage {
 }
 
 // @csq/loader: write a packed model, load it back from a file path (the dynamic node:fs import
-// of the built package) and from bytes, and predict; @csq/report: render and write a report.
-const loaderCheck = (loader: string, tf: string, tfl: string) => `
+// of the built package) and from bytes, and predict; export a CSQ model through the
+// @csq/loader/export entry and load it; @csq/report: render and write a report.
+const loaderCheck = (loader: string, tf: string, tfl: string, exp: string, layers: string) => `
 (async () => {
   await ${tf}.setBackend('cpu');
   const model = ${tfl}.sequential({ layers: [${tfl}.layers.dense({ inputShape: [2], units: 2, name: 'fc' })] });
@@ -41,6 +42,12 @@ const loaderCheck = (loader: string, tf: string, tfl: string) => `
   let code = '';
   try { ${loader}.decodePackedModel(bytes); } catch (e) { code = e.code; }
   if (code !== 'CSQ_PACKED_CHECKSUM') throw new Error('corruption not detected: ' + code);
+  const csq = ${layers}.mnistCnn({ bits: 4, seed: 1, inputShape: [8, 8, 1] });
+  const packed = await ${exp}.exportPackedModel(csq);
+  if ((await ${exp}.packedModelByteLength(csq)) !== packed.length) throw new Error('packedModelByteLength');
+  const exported = await ${loader}.loadPackedModel(packed);
+  const z = exported.predict(${tf}.ones([1, 8, 8, 1])).dataSync();
+  if (z.length !== 10 || !z.every(Number.isFinite)) throw new Error('exported model ' + z);
   console.log('ok');
 })().catch((err) => { console.error(err); process.exit(1); });
 `;
@@ -292,13 +299,15 @@ export const PACKAGES: PackedPackage[] = [
     esm:
       `import * as loader from '@csq/loader';\nimport * as tf from '@tensorflow/tfjs-core';\n` +
       `import '@tensorflow/tfjs-backend-cpu';\nimport * as tfl from '@tensorflow/tfjs-layers';\n` +
+      `import * as exp from '@csq/loader/export';\nimport * as layers from '@csq/layers';\n` +
       nodeImports +
-      loaderCheck('loader', 'tf', 'tfl'),
+      loaderCheck('loader', 'tf', 'tfl', 'exp', 'layers'),
     cjs:
       `const loader = require('@csq/loader');\nconst tf = require('@tensorflow/tfjs-core');\n` +
       `require('@tensorflow/tfjs-backend-cpu');\nconst tfl = require('@tensorflow/tfjs-layers');\n` +
+      `const exp = require('@csq/loader/export');\nconst layers = require('@csq/layers');\n` +
       nodeRequires +
-      loaderCheck('loader', 'tf', 'tfl'),
+      loaderCheck('loader', 'tf', 'tfl', 'exp', 'layers'),
   },
   {
     name: '@csq/report',
