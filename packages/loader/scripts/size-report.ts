@@ -27,13 +27,26 @@ import type { PackedWeightInput } from '../src/format.js';
 import { loadPackedModel } from '../src/load.js';
 import { entropyBits, symbolCounts } from '../src/rans.js';
 
-type Row = { name: string; v1: number; v2: number; gzip: number; entropy: number; floats: number; manifest: number };
+type Row = {
+  name: string;
+  v1: number;
+  v2: number;
+  gzip: number;
+  entropy: number;
+  floats: number;
+  manifest: number;
+};
 
 function setMasks(model: tf.LayersModel, selected: Record<string, number[]>, bits = 8) {
   for (const v of new CsqController(model).maskVariables()) {
     const layer = v.originalName.split('/')[0]!;
     const on = selected[layer] ?? [0, 1];
-    v.write(tf.tensor(Array.from({ length: bits }, (_, i) => (on.includes(i) ? 3 : -3)), v.shape as number[]));
+    v.write(
+      tf.tensor(
+        Array.from({ length: bits }, (_, i) => (on.includes(i) ? 3 : -3)),
+        v.shape as number[],
+      ),
+    );
   }
 }
 
@@ -53,7 +66,15 @@ function measure(name: string, v1: Uint8Array, v2: Uint8Array): Row {
     entropy += entropyBits(symbolCounts(symbols, levels.length)) / 8;
   }
   const manifest = new DataView(v2.buffer, v2.byteOffset).getUint32(12, true);
-  return { name, v1: v1.length, v2: v2.length, gzip: gzipSync(v1, { level: 9 }).length, entropy, floats, manifest };
+  return {
+    name,
+    v1: v1.length,
+    v2: v2.length,
+    gzip: gzipSync(v1, { level: 9 }).length,
+    entropy,
+    floats,
+    manifest,
+  };
 }
 
 /**
@@ -75,7 +96,9 @@ function trainedLikeFloats(model: tf.LayersModel, seed: number): void {
           : name.endsWith('/bias')
             ? () => 0.2 * (r() - 0.5)
             : undefined;
-    return gen ? tf.tensor(Float32Array.from({ length: n }, gen), w.shape as number[]) : w.read().clone();
+    return gen
+      ? tf.tensor(Float32Array.from({ length: n }, gen), w.shape as number[])
+      : w.read().clone();
   });
   model.setWeights(values);
   tf.dispose(values);
@@ -94,9 +117,15 @@ async function quickstart(): Promise<tf.LayersModel> {
 async function train(float: tf.LayersModel): Promise<void> {
   const set = mnistEmbeddedSet();
   const n = Number(process.env['CSQ_SIZE_DIGITS'] ?? 2000);
-  const x = tf.tidy(() => tf.tensor4d(set.images.subarray(0, n * 784), [n, 28, 28, 1], 'float32').div(255));
+  const x = tf.tidy(() =>
+    tf.tensor4d(set.images.subarray(0, n * 784), [n, 28, 28, 1], 'float32').div(255),
+  );
   const y = tf.oneHot(tf.tensor1d(set.labels.subarray(0, n), 'int32'), 10);
-  float.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  float.compile({
+    optimizer: tf.train.adam(0.01),
+    loss: 'categoricalCrossentropy',
+    metrics: ['accuracy'],
+  });
   const started = Date.now();
   const h = await float.fit(x, y, {
     epochs: 1,
@@ -105,11 +134,14 @@ async function train(float: tf.LayersModel): Promise<void> {
     verbose: 0,
     callbacks: {
       onBatchEnd: async (b) => {
-        if (b % 10 === 0) console.error(`  batch ${b} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+        if (b % 10 === 0)
+          console.error(`  batch ${b} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
       },
     },
   });
-  console.error(`quickstart float training accuracy: ${(h.history['acc'] ?? h.history['accuracy'])!.map((a) => Number(a).toFixed(3)).join(', ')}`);
+  console.error(
+    `quickstart float training accuracy: ${(h.history['acc'] ?? h.history['accuracy'])!.map((a) => Number(a).toFixed(3)).join(', ')}`,
+  );
   tf.dispose([x, y]);
 }
 
@@ -128,20 +160,32 @@ async function ternaryAtMeasuredEntropy(model: tf.LayersModel) {
   const topology = plain.toJSON(null, false) as object;
   plain.dispose();
   return [1, 2].map((formatVersion) =>
-    encodePackedModel({ topology, weights: redrawn, meta: { generator: 'csq' } }, { formatVersion: formatVersion as 1 | 2 }),
+    encodePackedModel(
+      { topology, weights: redrawn, meta: { generator: 'csq' } },
+      { formatVersion: formatVersion as 1 | 2 },
+    ),
   );
 }
 
 await tf.setBackend('cpu');
 const rows: Row[] = [];
 const qs = await quickstart();
-const [q1, q2] = [await exportPackedModel(qs, { formatVersion: 1 }), await exportPackedModel(qs, { formatVersion: 2 })];
+const [q1, q2] = [
+  await exportPackedModel(qs, { formatVersion: 1 }),
+  await exportPackedModel(qs, { formatVersion: 2 }),
+];
 const trained = process.env['CSQ_SIZE_TRAIN'] === '1' ? 'trained briefly' : 'initial weights';
 rows.push(measure(`quickstart (mnist-cnn, ${trained}, converted)`, q1!, q2!));
 // v1 and v2 must load to the same predictions, bit for bit
 const [a, b] = [await loadPackedModel(q1!), await loadPackedModel(q2!)];
 const probe = tf.randomUniform([4, 28, 28, 1], 0, 1, 'float32', 3);
-const same = tf.tidy(() => (a.predict(probe) as tf.Tensor).equal(b.predict(probe) as tf.Tensor).all().dataSync()[0] === 1);
+const same = tf.tidy(
+  () =>
+    (a.predict(probe) as tf.Tensor)
+      .equal(b.predict(probe) as tf.Tensor)
+      .all()
+      .dataSync()[0] === 1,
+);
 if (!same) throw new Error('v1 and v2 predictions differ');
 const [t1, t2] = await ternaryAtMeasuredEntropy(qs);
 rows.push(measure('quickstart, conv2/conv3 ternary at 1.44 bits', t1!, t2!));
@@ -149,10 +193,18 @@ const rnFloat = resnet20({ quantized: false, seed: 1 });
 trainedLikeFloats(rnFloat, 6);
 const rn = quantizeModel(rnFloat, { bits: 8 });
 setMasks(rn, {});
-rows.push(measure('resnet20 (2 bits per layer)', await exportPackedModel(rn, { formatVersion: 1 }), await exportPackedModel(rn, { formatVersion: 2 })));
+rows.push(
+  measure(
+    'resnet20 (2 bits per layer)',
+    await exportPackedModel(rn, { formatVersion: 1 }),
+    await exportPackedModel(rn, { formatVersion: 2 }),
+  ),
+);
 
 const kib = (x: number) => (x / 1024).toFixed(2);
-console.log('| model | v1 | v2 | gzip -9 of v1 | entropy bound of the codes | float32 tensors | v2 manifest | v2 / (bound + floats) | goal: v2 <= 1.1 (bound + floats) + 1 KiB |');
+console.log(
+  '| model | v1 | v2 | gzip -9 of v1 | entropy bound of the codes | float32 tensors | v2 manifest | v2 / (bound + floats) | goal: v2 <= 1.1 (bound + floats) + 1 KiB |',
+);
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of rows) {
   const goal = 1.1 * (r.entropy + r.floats) + 1024;
