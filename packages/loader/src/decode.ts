@@ -17,7 +17,7 @@ import {
   type PackedCodesEntry,
   type PackedManifest,
   type PackedWeightEntry,
-  representable,
+  representableTest,
   shapeSize,
 } from './format.js';
 import { limitError, type PackedLimits, resolveLimits } from './limits.js';
@@ -136,9 +136,10 @@ export function decodeCodesOf(e: PackedCodesEntry, region: Uint8Array, i: number
   const q = maxCode(e.bits);
   const shifted = unpackBits(region.subarray(0, sizes.codebook), e.bits + 1, e.levelCount);
   const levels = new Int32Array(e.levelCount);
+  const reachable = representableTest(e.positions, e.bits);
   for (let k = 0; k < e.levelCount; k++) {
     const l = shifted[k]! - q;
-    if ((k > 0 && l <= levels[k - 1]!) || !representable(l, e.positions, e.bits)) {
+    if ((k > 0 && l <= levels[k - 1]!) || !reachable(l)) {
       throw manifestError(
         `${where} codebook entry ${k} = ${l} is out of order or not reachable with positions ` +
           `[${e.positions.join(', ')}].`,

@@ -195,3 +195,32 @@ export function representable(v: number, positions: readonly number[], bits: num
   };
   return Number.isInteger(v) && go(v, 0);
 }
+
+/**
+ * `representable` for many values of one tensor, fast: contiguous positions reach every multiple
+ * of their smallest place value up to their reach; otherwise, with at most 10 positions, the set of all 3^b digit sums is
+ * enumerated once; beyond that the search of `representable` runs per value.
+ */
+export function representableTest(
+  positions: readonly number[],
+  bits: number,
+): (v: number) => boolean {
+  const reach = reachOf(positions, bits);
+  const contiguous = positions.every((p, k) => k === 0 || p === positions[k - 1]! + 1);
+  if (contiguous) {
+    // digits on consecutive places make every multiple of the smallest place value up to reach
+    const step = positions.length > 0 ? 2 ** (bits - 1 - positions[positions.length - 1]!) : 1;
+    return (v) => Number.isInteger(v) && Math.abs(v) <= reach && v % step === 0;
+  }
+  if (positions.length <= 10) {
+    let sums = new Set<number>([0]);
+    for (const p of positions) {
+      const w = 2 ** (bits - 1 - p);
+      const next = new Set<number>();
+      for (const x of sums) for (const d of [-w, 0, w]) next.add(x + d);
+      sums = next;
+    }
+    return (v) => sums.has(v);
+  }
+  return (v) => representable(v, positions, bits);
+}
