@@ -27,6 +27,8 @@ const SEED = Number(process.env['CSQ_FUZZ_SEED'] ?? 1);
 const WORKERS = 2;
 /** A case that takes longer than this is a hang (generous: the machine may be busy). */
 const CASE_TIMEOUT_MS = 20_000;
+/** Start-up of a child (tsx compiling the sources, tfjs) may take long on a loaded machine. */
+const START_TIMEOUT_MS = 180_000;
 /** Memory cap of a child: V8 heap (flag) and peak resident set (checked). */
 const HEAP_MB = 256;
 const RSS_CAP_BYTES = 1024 * 2 ** 20;
@@ -70,14 +72,14 @@ async function runRange(files: string[], from: number, to: number) {
         child.kill('SIGKILL');
         resolve();
       };
-      const arm = () => {
+      const arm = (ms = CASE_TIMEOUT_MS) => {
         clearTimeout(timer);
         timer = setTimeout(
-          () => finish({ i: current, kind: 'hang', detail: `no result in ${CASE_TIMEOUT_MS} ms` }),
-          CASE_TIMEOUT_MS,
+          () => finish({ i: current, kind: 'hang', detail: `no result in ${ms} ms` }),
+          ms,
         );
       };
-      arm(); // start-up counts against the first case
+      arm(START_TIMEOUT_MS); // until the child's first case starts
       child.on('message', (m: { start?: number; done?: boolean } & Partial<FuzzOutcome>) => {
         if (m.start !== undefined) {
           current = m.start;
