@@ -20,12 +20,14 @@ export {
   type BackendLoader,
   type BackendSelection,
   describeBackend,
+  type LoadedBackend,
   installHint,
   isNotInstalledError,
   NODE_BACKENDS,
   type NodeBackendName,
   type SelectBackendOptions,
   selectBackend,
+  webGpuLoader,
 } from './backend.js';
 export { interruptSignal } from './interrupt.js';
 export { FileRunStore, fileRunStore } from './run-store.js';
