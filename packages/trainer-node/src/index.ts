@@ -32,3 +32,21 @@ export {
 export { interruptSignal } from './interrupt.js';
 export { FileRunStore, fileRunStore } from './run-store.js';
 export { type TrainNodeOptions, trainNode } from './train-node.js';
+export {
+  CUDA11_FIX,
+  type CudaLibrary,
+  type CudaReport,
+  type InspectCudaOptions,
+  inspectCuda,
+  missingForTfjsNodeGpu,
+  TFJS_NODE_GPU_NEEDS,
+} from './cuda-libs.js';
+export {
+  type DoctorBackend,
+  type DoctorCheck,
+  type DoctorOptions,
+  type DoctorReport,
+  doctor,
+  formatDoctorReport,
+  type WebGpuInspection,
+} from './doctor.js';
