@@ -78,14 +78,32 @@ async function profile(run: () => Promise<number>) {
       backend[name] = orig;
     };
   };
+  const tensorMap = (
+    backend as unknown as { tensorMap: { get(id: object): { resource?: unknown } } }
+  ).tensorMap;
+  const uploaded = new Set<object>();
+  const orig = backend.uploadToGPU!;
+  const pre = (id: object) => {
+    if (tensorMap.get(id)?.resource == null) uploaded.add(id);
+  };
   const undo = [
+    (() => {
+      backend.uploadToGPU = function (this: unknown, ...args: unknown[]) {
+        pre(args[0] as object);
+        return orig.apply(this, args);
+      };
+      return () => {
+        backend.uploadToGPU = orig;
+      };
+    })(),
     wrap('runWebGPUProgram', (args) => {
       counts.dispatches++;
       const p = (args[0] as { constructor: { name: string } }).constructor.name;
       programs.set(p, (programs.get(p) ?? 0) + 1);
     }),
     wrap('shouldExecuteOnCPU', (_a, out) => void (out === true && counts.cpuForwards++)),
-    wrap('uploadToGPU', () => void counts.uploads++),
+    // uploadToGPU is called for every input; count only real CPU -> GPU copies
+    wrap('uploadToGPU', (args) => void (uploaded.delete(args[0] as object) && counts.uploads++)),
     wrap('readSync', () => void counts.readSync++),
     wrap('read', () => void counts.read++),
   ];
@@ -96,7 +114,7 @@ async function profile(run: () => Promise<number>) {
       return [];
     });
   } finally {
-    for (const u of undo) u();
+    for (const u of undo.reverse()) u(); // the last wrapper first
   }
   const kernels = new Map<string, { n: number; ms: number }>();
   let timed = true;
