@@ -50,6 +50,13 @@ describe.skipIf(skip !== undefined)('csq train --backend webgpu (Dawn, SwiftShad
     expect(r.stderr).toMatch(/Available here: wasm, cpu\./);
   });
 
+  it('--backend auto never takes a software adapter, even with CSQ_WEBGPU_ALLOW_SOFTWARE=1', () => {
+    const r = train('auto', join(root, 'auto'), { CSQ_WEBGPU_ALLOW_SOFTWARE: '1' });
+    if (!/swiftshader/i.test(`${process.env.VK_ICD_FILENAMES ?? gpuEnv?.VK_ICD_FILENAMES}`)) return;
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^csq: using wasm .*; not used: .*webgpu \(software [^)]*\)/m);
+  }, 120_000);
+
   it('trains one epoch on WebGPU with the same numbers as on wasm', () => {
     const out = join(root, 'webgpu');
     const r = train('webgpu', out, { CSQ_WEBGPU_ALLOW_SOFTWARE: '1' });

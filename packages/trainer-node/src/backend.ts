@@ -64,7 +64,8 @@ export interface SelectBackendOptions {
   backend?: BackendChoice | string;
   /**
    * Let WebGPU run on a software adapter (SwiftShader, lavapipe: WebGPU on the CPU, 10 to 100
-   * times slower than wasm). Default: CSQ_WEBGPU_ALLOW_SOFTWARE=1 in the environment.
+   * times slower than wasm). Default: with backend 'webgpu', CSQ_WEBGPU_ALLOW_SOFTWARE=1 in the
+   * environment; with 'auto', false (the automatic choice never takes a software adapter).
    */
   allowSoftwareAdapter?: boolean;
   /** Replaces the package loaders (for tests and custom setups). */
@@ -122,7 +123,11 @@ export function webGpuLoader(allowSoftware?: boolean): BackendLoader {
 function defaultLoaders(opts: SelectBackendOptions): Record<NodeBackendName, BackendLoader> {
   return {
     'tfjs-node-gpu': nativeLoader('@tensorflow/tfjs-node-gpu'),
-    webgpu: webGpuLoader(opts.allowSoftwareAdapter),
+    // 'auto' never takes a software adapter unless told so in code; an explicit 'webgpu' also
+    // takes it with CSQ_WEBGPU_ALLOW_SOFTWARE=1 (the loader's default)
+    webgpu: webGpuLoader(
+      opts.allowSoftwareAdapter ?? (opts.backend === 'webgpu' ? undefined : false),
+    ),
     'tfjs-node': nativeLoader('@tensorflow/tfjs-node'),
     wasm: async () => {
       await import('@tensorflow/tfjs-backend-wasm');

@@ -230,6 +230,19 @@ describe('doctor: every backend, why not, and the fix (loaders faked)', () => {
     expect(text).toMatch(/csq trains on wasm here \(--backend auto\); no GPU backend works\.\n$/);
   });
 
+  it('a software adapter, when allowed, is usable with --backend webgpu but never the auto choice', async () => {
+    const r = await doctor({
+      installed: installedOnly(),
+      cuda: { toolkits: [], libraries: [], searched: [] },
+      webgpu: async () => ({
+        ...swiftShaderOnly,
+        chosen: { vendor: 'google', architecture: 'swiftshader', software: true },
+      }),
+    });
+    expect(row(r, 'webgpu')).toMatchObject({ usable: true, summary: 'software adapter (allowed)' });
+    expect(r).toMatchObject({ best: 'wasm', ok: true, gpu: false });
+  });
+
   it('a package that is installed but fails to load says so', async () => {
     const r = await doctor({
       installed: installedOnly('@tensorflow/tfjs-node-gpu', '@csq/trainer-webgpu'),

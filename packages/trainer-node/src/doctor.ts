@@ -33,7 +33,7 @@ export interface DoctorReport {
   platform: string;
   tfjsVersion: string;
   backends: DoctorBackend[];
-  /** The backend `selectBackend('auto')` would take (the first usable one), if any. */
+  /** The backend `selectBackend('auto')` would take (never a software WebGPU adapter). */
   best?: NodeBackendName;
   /** At least one backend works (a command's exit status 0). */
   ok: boolean;
@@ -313,7 +313,10 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
       checks: [{ what: 'loads', ok: true, detail: `@tensorflow/tfjs ${tf.version.tfjs}` }],
     },
   ];
-  const best = NODE_BACKENDS.find((n) => backends.find((b) => b.name === n)?.usable);
+  // what --backend auto takes: never a software WebGPU adapter
+  const autoTakes = (b: DoctorBackend | undefined) =>
+    b?.usable === true && !(b.name === 'webgpu' && b.summary !== 'GPU adapter');
+  const best = NODE_BACKENDS.find((n) => autoTakes(backends.find((b) => b.name === n)));
   const webgpu = backends[1]!;
   return {
     node: process.version,
