@@ -29,9 +29,6 @@ export {
   selectBackend,
   webGpuLoader,
 } from './backend.js';
-export { interruptSignal } from './interrupt.js';
-export { FileRunStore, fileRunStore } from './run-store.js';
-export { type TrainNodeOptions, trainNode } from './train-node.js';
 export {
   CUDA11_FIX,
   type CudaLibrary,
@@ -50,3 +47,6 @@ export {
   formatDoctorReport,
   type WebGpuInspection,
 } from './doctor.js';
+export { interruptSignal } from './interrupt.js';
+export { FileRunStore, fileRunStore } from './run-store.js';
+export { type TrainNodeOptions, trainNode } from './train-node.js';
