@@ -75,7 +75,7 @@ export const TRAIN_FLAGS: Record<
     type: 'string',
     key: 'backend',
     kind: 'string',
-    help: 'auto, tfjs-node-gpu, tfjs-node, wasm or cpu',
+    help: 'auto, tfjs-node-gpu, webgpu, tfjs-node, wasm or cpu',
   },
   seed: {
     type: 'string',

@@ -8,7 +8,14 @@ import { z } from 'zod';
 import { RECIPE_NAMES, RECIPES } from './recipes.js';
 
 export const MODEL_NAMES = ['mnist-cnn', 'resnet20', 'resnet18', 'resnet50'] as const;
-export const BACKEND_NAMES = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = [
+  'auto',
+  'tfjs-node-gpu',
+  'webgpu',
+  'tfjs-node',
+  'wasm',
+  'cpu',
+] as const;
 
 const int = (min: number) => z.number().int().min(min);
 

@@ -12,6 +12,7 @@ Usage:
   csq info RUN_DIR                                        what a run holds
   csq export RUN_DIR --out DIR [--format tfjs]            the exact model, packed at its own bits
   csq report RUN_DIR [--out FILE.html]                    an HTML report with charts
+  csq doctor [--verbose]                                  what this machine can train on, and why not
 
 Start with: csq train --recipe quickstart --baseline
 `;
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   info: async () => (await import('./run-commands.js')).infoCommand,
   export: async () => (await import('./run-commands.js')).exportCommand,
   report: async () => (await import('./run-commands.js')).reportCommand,
+  doctor: async () => (await import('./doctor-command.js')).doctorCommand,
 };
 
 /** Runs the csq command line; resolves to the exit code. */

@@ -38,7 +38,7 @@ describe('csq: every bad flag, config and command gives a clear error', () => {
     ],
     [
       ['train', '--recipe', 'quickstart', '--backend', 'tpu'],
-      /"backend" must be one of "auto", "tfjs-node-gpu", "tfjs-node", "wasm", "cpu"/,
+      /"backend" must be one of "auto", "tfjs-node-gpu", "webgpu", "tfjs-node", "wasm", "cpu"/,
     ],
     [
       ['train', '--recipe', 'quickstart', '--target-bits', '9'],

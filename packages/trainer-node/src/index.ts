@@ -22,11 +22,31 @@ export {
   describeBackend,
   installHint,
   isNotInstalledError,
+  type LoadedBackend,
   NODE_BACKENDS,
   type NodeBackendName,
   type SelectBackendOptions,
   selectBackend,
+  webGpuLoader,
 } from './backend.js';
+export {
+  CUDA11_FIX,
+  type CudaLibrary,
+  type CudaReport,
+  type InspectCudaOptions,
+  inspectCuda,
+  missingForTfjsNodeGpu,
+  TFJS_NODE_GPU_NEEDS,
+} from './cuda-libs.js';
+export {
+  type DoctorBackend,
+  type DoctorCheck,
+  type DoctorOptions,
+  type DoctorReport,
+  doctor,
+  formatDoctorReport,
+  type WebGpuInspection,
+} from './doctor.js';
 export { interruptSignal } from './interrupt.js';
 export { FileRunStore, fileRunStore } from './run-store.js';
 export { type TrainNodeOptions, trainNode } from './train-node.js';

@@ -7,20 +7,49 @@ import { existsSync } from 'node:fs';
 import { CsqError } from '@csq/core';
 import type { GpuLike } from './gpu-types.js';
 import { type InitWebGpuOptions, initWebGpuWith, type WebGpuSession } from './init.js';
+import {
+  softwareAdapterProblem,
+  softwareAllowedByEnv,
+  vulkanProblem,
+  withShortReason,
+} from './node-backend.js';
 import { findSwiftShader, hasVulkanLoader, SWIFTSHADER_DIRS } from './swiftshader.js';
 import {
   type TrainOnWebGpuOptions,
   trainOnWebGpuWith,
   type WebGpuTrainResult,
 } from './train-webgpu.js';
+import { inspectVulkan } from './vulkan.js';
 
 export * from './index.js';
+export {
+  ALLOW_SOFTWARE_ENV,
+  adapterName,
+  type DawnModule,
+  type InspectNodeWebGpuOptions,
+  inspectNodeWebGpu,
+  type NodeWebGpuReport,
+  softwareAdapterProblem,
+  softwareAllowedByEnv,
+  vulkanProblem,
+  WebGpuUnavailableError,
+} from './node-backend.js';
 export {
   findSwiftShader,
   hasVulkanLoader,
   type SwiftShaderInstall,
   swiftShaderEnv,
 } from './swiftshader.js';
+export {
+  type InspectVulkanOptions,
+  icdSummary,
+  inspectVulkan,
+  ldconfigPaths,
+  readLdconfig,
+  VULKAN_ICD_DIRS,
+  type VulkanIcd,
+  type VulkanReport,
+} from './vulkan.js';
 
 /** Options of the Node `initWebGpu`. */
 export interface NodeWebGpuOptions extends InitWebGpuOptions {
@@ -164,4 +193,42 @@ export function trainOnWebGpu(
   opts: TrainOnWebGpuOptions<NodeWebGpuOptions>,
 ): Promise<WebGpuTrainResult> {
   return trainOnWebGpuWith(initWebGpu, opts);
+}
+
+/** Options of {@link loadNodeWebGpuBackend}. */
+export interface NodeWebGpuBackendOptions extends NodeWebGpuOptions {
+  /**
+   * Take a software adapter (SwiftShader, lavapipe) too; they run WebGPU on the CPU, 10 to 100
+   * times slower than wasm. Default: CSQ_WEBGPU_ALLOW_SOFTWARE=1 in the environment.
+   */
+  allowSoftware?: boolean;
+}
+
+/**
+ * The WebGPU loader of `@csq/trainer-node`'s backend choice: sets the tfjs `webgpu` backend up
+ * on Dawn (registered, not made active) on a hardware adapter, or on a software one only when
+ * allowed. On Linux it checks the Vulkan loader and drivers first (without loading Dawn).
+ * Throws WebGpuUnavailableError, a CsqError whose `short` says why in a few words.
+ */
+export async function loadNodeWebGpuBackend(
+  opts: NodeWebGpuBackendOptions = {},
+): Promise<WebGpuSession> {
+  const { allowSoftware: allow, ...init } = opts;
+  const allowSoftware = allow ?? softwareAllowedByEnv();
+  if (process.platform === 'linux' && init.vulkanIcd === undefined) {
+    const problem = vulkanProblem(inspectVulkan(), allowSoftware);
+    if (problem) throw problem;
+  }
+  let session: WebGpuSession;
+  try {
+    session = await initWebGpu({ ...init, setBackend: false });
+  } catch (e) {
+    throw withShortReason(e);
+  }
+  const refused = softwareAdapterProblem(session.adapter, allowSoftware);
+  if (refused) {
+    session.dispose();
+    throw refused;
+  }
+  return session;
 }

@@ -99,7 +99,7 @@ export function appFlags(spec: AppSpec): Record<string, Flag> {
     backend: {
       type: 'string',
       arg: 'NAME',
-      help: 'auto (default), tfjs-node-gpu, tfjs-node, wasm or cpu',
+      help: 'auto (default), tfjs-node-gpu, webgpu, tfjs-node, wasm or cpu',
     },
     runs: {
       type: 'string',

@@ -20,7 +20,7 @@ export interface MachineInfo {
   os: string;
   /** Node.js version. */
   node: string;
-  /** csq backend name the run used (tfjs-node-gpu, tfjs-node, wasm, cpu). */
+  /** csq backend name the run used (tfjs-node-gpu, webgpu, tfjs-node, wasm, cpu). */
   backend: string;
   /** One line from @csq/trainer-node's describeBackend (e.g. "on a CUDA GPU", wasm SIMD). */
   backendDetail: string;
@@ -65,7 +65,9 @@ export async function describeMachine(backend: string): Promise<MachineInfo> {
 
 /** A short label for tables: the GPU when the backend used one, else cores x CPU model. */
 export function machineLabel(m: MachineInfo): string {
-  const onGpu = /CUDA GPU/.test(m.backendDetail);
+  const onGpu =
+    /CUDA GPU/.test(m.backendDetail) ||
+    (m.backend === 'webgpu' && !/swiftshader|llvmpipe|lavapipe/i.test(m.backendDetail));
   if (onGpu && m.gpus.length > 0) return m.gpus[0]!.split(',')[0]!.trim();
   const cpu = m.cpu
     .replace(/\s+/g, ' ')
