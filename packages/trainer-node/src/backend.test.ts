@@ -57,6 +57,10 @@ describe('selectBackend, for real on this machine (no tfjs-node installed)', () 
       /not installed.*npm install @tensorflow\/tfjs-node@4\.22\.0/,
     );
     expect(sel.message).toMatch(/^using wasm .*not used: tfjs-node-gpu: not installed/);
+    // the one line csq prints by default: the backend and the names of the missing ones
+    expect(sel.summary).toBe(
+      'backend wasm (WebAssembly (XNNPACK) with the csq training kernels); tfjs-node-gpu, tfjs-node not installed',
+    );
   });
 
   it('an explicit tfjs-node-gpu throws a CsqError naming what is available and how to get it', async () => {

@@ -30,8 +30,10 @@ export interface BackendSelection {
   tfjsBackend: string;
   /** Every backend tried, in order, the chosen one last. */
   tried: BackendAttempt[];
-  /** One line for logs: what was taken and why the faster ones were not. */
+  /** Every detail: what was taken, and why each faster one was not (with how to get it). */
   message: string;
+  /** One short line: what was taken, and the names of the faster ones not used. */
+  summary: string;
 }
 
 /** Makes a backend's package importable and registered; throws if it cannot. */
@@ -178,6 +180,17 @@ function summarise(name: NodeBackendName, tried: BackendAttempt[]): string {
   );
 }
 
+function shortSummary(name: NodeBackendName, tried: BackendAttempt[]): string {
+  const chosen = tried.find((t) => t.ok && t.name === name);
+  const missing = tried.filter((t) => !t.ok && t.reason.startsWith('not installed'));
+  const failed = tried.filter((t) => !t.ok && !t.reason.startsWith('not installed'));
+  const notes = [
+    ...(missing.length ? [`${missing.map((t) => t.name).join(', ')} not installed`] : []),
+    ...(failed.length ? [`${failed.map((t) => t.name).join(', ')} failed to start`] : []),
+  ];
+  return `backend ${name} (${chosen?.reason ?? 'selected'})${notes.length ? `; ${notes.join('; ')}` : ''}`;
+}
+
 /**
  * Picks and activates the tfjs backend to train on: with 'auto' (default) the first that works
  * of tfjs-node-gpu, tfjs-node, wasm, cpu; otherwise exactly the one asked for, throwing a
@@ -200,7 +213,13 @@ export async function selectBackend(opts: SelectBackendOptions = {}): Promise<Ba
     const result = await attempt(name, loaders[name], true);
     tried.push(result);
     if (result.ok)
-      return { name, tfjsBackend: TFJS_NAME[name], tried, message: summarise(name, tried) };
+      return {
+        name,
+        tfjsBackend: TFJS_NAME[name],
+        tried,
+        message: summarise(name, tried),
+        summary: shortSummary(name, tried),
+      };
   }
   if (choice === 'auto') {
     throw new CsqError(
