@@ -53,6 +53,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const info = { epochs: s.totalEpochs, batchesPerEpoch: s.batchesPerEpoch };
   for (const cb of callbacks)
     await cb.onTrainBegin?.({ ...info, startEpoch: s.epoch, startBatch: s.batch });
+  if (s.epoch >= s.totalEpochs && s.totalEpochs > 0) {
+    // resumed after the last epoch: the model ends as the last epoch left it (beta, ticket)
+    const plan = planEpoch(s.totalEpochs - 1, s.cfg);
+    s.controller.setBeta(plan.beta);
+    s.controller.setTicket(plan.ticket);
+  }
   let stopped = false;
   for (; s.epoch < s.totalEpochs; s.epoch++) {
     const plan = planEpoch(s.epoch, s.cfg);
