@@ -3,12 +3,12 @@
  * per thread in Node, so two threads use both cores of a 2-core machine).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { type RunConfig, toTrainConfig } from '@csq/run-format';
+import { type TrainingRunConfig, toTrainConfig } from '@csq/run-format';
 import { type NodeBackendName, trainNode } from '@csq/trainer-node';
 import { buildRunModel, loadRunData } from './run-model.js';
 
 interface BaselineJob {
-  cfg: RunConfig;
+  cfg: TrainingRunConfig;
   out: string;
   resume: boolean;
   backend: NodeBackendName;

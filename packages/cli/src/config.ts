@@ -5,10 +5,9 @@
  */
 import { CsqError } from '@csq/core';
 import {
-  type RunConfig,
   type RunConfigInput,
-  TRAINING_KEYS,
-  validateRunConfig,
+  type TrainingRunConfig,
+  validateTrainingRunConfig,
 } from '@csq/run-format';
 import { RECIPE_NAMES, RECIPES } from './recipes.js';
 
@@ -30,7 +29,9 @@ export function recipe(name: string): RunConfigInput {
  * (a recipe keeps its distance to the end; with no ticket anywhere the trainer's default
  * applies), and a recipe's warm-up is cut to end before the last epoch.
  */
-export function resolveRunConfig(layers: { source: string; config: RunConfigInput }[]): RunConfig {
+export function resolveRunConfig(
+  layers: { source: string; config: RunConfigInput }[],
+): TrainingRunConfig {
   const merged: Record<string, unknown> = {};
   let ticketFromEnd: number | undefined;
   for (const { config } of layers) {
@@ -56,7 +57,5 @@ export function resolveRunConfig(layers: { source: string; config: RunConfigInpu
   ) {
     merged.warmupEpochs = Math.min(merged.warmupEpochs, merged.epochs - 1);
   }
-  return validateRunConfig(merged, layers.map((l) => l.source).join(' + '), {
-    require: TRAINING_KEYS,
-  });
+  return validateTrainingRunConfig(merged, layers.map((l) => l.source).join(' + '));
 }

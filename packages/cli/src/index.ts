@@ -6,11 +6,13 @@ export {
   BACKEND_NAMES,
   buildSummary,
   MODEL_NAMES,
-  type RunConfig,
   type RunConfigInput,
   RunConfigSchema,
+  /** The config a `csq train` run holds: config.json naming its network and data. */
+  type TrainingRunConfig as RunConfig,
   toTrainConfig,
-  validateRunConfig,
+  /** Validates such a config (model, data, bits and actBits required). */
+  validateTrainingRunConfig as validateRunConfig,
 } from '@csq/run-format';
 export { flagsToOverrides, parseCommandArgs, TRAIN_FLAGS, trainHelp } from './args.js';
 export { recipe, resolveRunConfig } from './config.js';

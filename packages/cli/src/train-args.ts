@@ -5,7 +5,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { CsqError } from '@csq/core';
-import { RUN_FILES, type RunConfig, type RunConfigInput, validateRunConfig } from '@csq/run-format';
+import {
+  RUN_FILES,
+  type RunConfigInput,
+  type TrainingRunConfig,
+  validateTrainingRunConfig,
+} from '@csq/run-format';
 import { flagsToOverrides } from './args.js';
 import { recipe, resolveRunConfig } from './config.js';
 
@@ -33,7 +38,7 @@ function readConfigFile(path: string): RunConfigInput {
 
 /** Resolves recipe, config file and flags (or a resumed run's saved config). */
 export function resolveTrainArgs(values: Record<string, string | boolean | undefined>): {
-  cfg: RunConfig;
+  cfg: TrainingRunConfig;
   out: string;
   resume: boolean;
 } {
@@ -54,7 +59,7 @@ export function resolveTrainArgs(values: Record<string, string | boolean | undef
     if (resume && saved && existsSync(saved)) {
       layers.push({
         source: saved,
-        config: validateRunConfig(JSON.parse(readFileSync(saved, 'utf8')), saved),
+        config: validateTrainingRunConfig(JSON.parse(readFileSync(saved, 'utf8')), saved),
       });
     } else {
       throw new CsqError(

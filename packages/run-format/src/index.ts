@@ -31,8 +31,10 @@ export {
   RunConfigSchema,
   runConfigFromTrain,
   TRAINING_KEYS,
+  type TrainingRunConfig,
   toTrainConfig,
   validateRunConfig,
+  validateTrainingRunConfig,
 } from './run-config.js';
 export {
   buildSummary,

@@ -136,9 +136,13 @@ export function readMetrics(text: string, file = 'metrics.jsonl'): MetricsRead {
   return out;
 }
 
-/** The lines of metrics.jsonl text (a torn last line dropped; see {@link readMetrics}). */
-export function parseMetrics(text: string, file = 'metrics.jsonl'): MetricsRecord[] {
-  return readMetrics(text, file).lines;
+/**
+ * The lines of metrics.jsonl text as the trainer writes them (a torn last line dropped, every
+ * field that is present checked; see {@link readMetrics}, which types lines from other writers
+ * as records whose fields may be missing).
+ */
+export function parseMetrics(text: string, file = 'metrics.jsonl'): MetricsLine[] {
+  return readMetrics(text, file).lines as MetricsLine[];
 }
 
 /** metrics.jsonl text of `lines`, one JSON object per line. */

@@ -64,6 +64,14 @@ export type RunConfigInput = Partial<z.input<typeof RunConfigSchema>>;
 /** The keys `csq train` needs beyond the schema's required ones (it builds model and data). */
 export const TRAINING_KEYS = ['model', 'data', 'bits', 'actBits'] as const;
 
+/** A run config that names its network and data, as every `csq train` run's does. */
+export type TrainingRunConfig = RunConfig & {
+  model: ModelName;
+  data: string;
+  bits: number;
+  actBits: number;
+};
+
 /** A readable message for one zod issue: the key, what was wrong, the allowed values. */
 function describeIssue(issue: z.core.$ZodIssue, source: string): string {
   const key = issue.path.length ? issue.path.join('.') : '(top level)';
@@ -116,6 +124,11 @@ export function validateRunConfig(
     );
   }
   return cfg;
+}
+
+/** Validates a config that must name its network and data (TRAINING_KEYS), as `csq train` needs. */
+export function validateTrainingRunConfig(input: unknown, source = 'config'): TrainingRunConfig {
+  return validateRunConfig(input, source, { require: TRAINING_KEYS }) as TrainingRunConfig;
 }
 
 /** The trainer's config of a run (its CSQ part omitted for the float baseline). */
