@@ -77,11 +77,13 @@ export async function infoCommand(argv: string[], io: CommandIO): Promise<number
     ? `${c.model} on ${c.data ?? '(data given in code)'}, N = ${c.bits}, act bits ${c.actBits ?? 0}`
     : `a model trained from code${c.data ? ` on ${c.data}` : ''}`;
   // people count epochs from 1: the ticket phase starts at 0-based epoch `ticket`
-  const ticket = (c.ticket ?? defaultTicket(c.epochs)) + 1;
+  const ticket = c.ticket ?? defaultTicket(c.epochs);
+  const ticketText =
+    ticket < c.epochs ? `ticket phase from epoch ${ticket + 1}` : 'no ticket phase';
   const out = [
     `run        ${run.dir}`,
     `recipe     ${c.recipe ?? '(config file or code)'}: ${what}, target ${c.targetBits} bits (${c.budget}), lambda ${c.lambda}`,
-    `schedule   ${c.epochs} epochs${c.schedule === 'rounds' ? ` x ${c.rounds} rounds + final` : `, ticket phase from epoch ${ticket}`}, batch ${c.batch}, lr ${c.lr}, seed ${c.seed}`,
+    `schedule   ${c.epochs} epochs${c.schedule === 'rounds' ? ` x ${c.rounds} rounds + final` : `, ${ticketText}`}, batch ${c.batch}, lr ${c.lr}, seed ${c.seed}`,
     `progress   CSQ ${csqLines.length} epochs done${c.baseline ? `, float baseline ${floatLines.length}` : ''}${run.summary ? ' (finished)' : ' (not finished)'}`,
   ];
   const s = run.summary;
