@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadMnistEmbedded } from '@csq/data/node';
 import { mnistCnn } from '@csq/layers';
+import { resolveTrainConfig, runConfigFromTrain } from '@csq/run-format';
 import type { TrainConfigInput } from '@csq/trainer';
 import { afterAll, describe, expect, it } from 'vitest';
 import './index.js';
@@ -103,4 +104,21 @@ describe('trainNode on wasm with real MNIST digits', () => {
       ),
     ).toBe(true);
   }, 300_000);
+
+  it('refuses a run config that disagrees with the training config (config.json tells the truth)', async () => {
+    const data = await loadMnistEmbedded();
+    const out = join(root, 'disagree');
+    await expect(
+      trainNode({
+        model: () => mnistCnn({ seed: 5 }),
+        data,
+        config,
+        out,
+        backend: 'cpu',
+        log: () => {},
+        run: { ...runConfigFromTrain(resolveTrainConfig(config)), epochs: 3 },
+      }),
+    ).rejects.toThrow(/run has epochs = 3 while config has epochs = 2/);
+    expect(existsSync(join(out, 'config.json'))).toBe(false);
+  });
 });

@@ -4,14 +4,17 @@
  * checkpoint/, model/ and summary.json. Ctrl-C saves a checkpoint; `resume` continues from it.
  */
 import type { BudgetReport } from '@csq/budget';
+import { CsqError } from '@csq/core';
 import {
   checkpointName,
+  configDifference,
   type RunConfig,
   type RunConfigInput,
   type RunSummary,
   resolveTrainConfig,
   runConfigFromTrain,
   type TrainConfigInput,
+  toTrainConfig,
   validateRunConfig,
 } from '@csq/run-format';
 import { type TrainOptions, type TrainResult, train } from '@csq/trainer';
@@ -82,6 +85,15 @@ export async function trainNode(opts: TrainNodeOptions): Promise<TrainNodeResult
   const run: RunConfig = opts.run
     ? validateRunConfig(opts.run, 'run')
     : runConfigFromTrain(trainConfig, { backend: backend.name });
+  // config.json must describe the training that runs: `run` and `config` agree
+  const disagree = configDifference(resolveTrainConfig(toTrainConfig(run, kind)), trainConfig);
+  if (disagree) {
+    throw new CsqError(
+      'CSQ_BAD_CONFIG',
+      `the run config and the training config disagree: run has ${disagree.replace(', but now', ' while config has')}; ` +
+        'pass the same settings in both (or only config).',
+    );
+  }
   const store = fileRunStore(opts.out);
   const resume =
     opts.resume === 'if-checkpoint'
