@@ -9,12 +9,12 @@
 import '@tensorflow/tfjs';
 import '@csq/backend-wasm-kernels';
 
-export * from '@csq/trainer';
 export {
   isCsqWasmKernel,
   registerWasmTrainingKernels,
   WASM_TRAINING_KERNELS,
 } from '@csq/backend-wasm-kernels';
+export * from '@csq/trainer';
 export {
   type BackendAttempt,
   type BackendChoice,
