@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { CsqError } from '@csq/core';
-import type { RunConfigInput } from './config.js';
+import { MODEL_NAMES, type RunConfigInput } from '@csq/run-format';
 
 type OptionSpec = { type: 'string' | 'boolean'; short?: string };
 
@@ -35,7 +35,7 @@ export const TRAIN_FLAGS: Record<
     type: 'string',
     key: 'model',
     kind: 'string',
-    help: 'mnist-cnn, resnet20, resnet18 or resnet50',
+    help: MODEL_NAMES.join(', '),
   },
   epochs: {
     type: 'string',
@@ -111,6 +111,7 @@ export const TRAIN_FLAGS: Record<
     help: 'image folder sources: decoding worker threads',
   },
   quiet: { type: 'boolean', help: 'only the final summary' },
+  verbose: { type: 'boolean', help: 'say why each faster backend was not used, and how to get it' },
   help: { type: 'boolean', short: 'h', help: 'this help' },
 };
 

@@ -3,15 +3,15 @@
  * per thread in Node, so two threads use both cores of a 2-core machine).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { selectBackend } from '@csq/trainer-node';
-import type { RunConfig } from './config.js';
-import { loadRunData, trainRunModel } from './run-model.js';
+import { type TrainingRunConfig, toTrainConfig } from '@csq/run-format';
+import { type NodeBackendName, trainNode } from '@csq/trainer-node';
+import { buildRunModel, loadRunData } from './run-model.js';
 
 interface BaselineJob {
-  cfg: RunConfig;
+  cfg: TrainingRunConfig;
   out: string;
   resume: boolean;
-  backend: string;
+  backend: NodeBackendName;
 }
 
 const job = workerData as BaselineJob;
@@ -22,18 +22,25 @@ port.on('message', (m: { type: string }) => {
 });
 
 try {
-  await selectBackend({ backend: job.backend });
   const data = await loadRunData(job.cfg);
-  const { result } = await trainRunModel({
-    cfg: job.cfg,
-    kind: 'float',
-    out: job.out,
-    resume: job.resume,
+  const result = await trainNode({
+    model: () => buildRunModel(job.cfg, data, 'float'),
     data,
+    config: toTrainConfig(job.cfg, 'float'),
+    out: job.out,
+    run: job.cfg,
+    resume: job.resume ? 'if-checkpoint' : false,
+    backend: job.backend,
+    saveModel: false,
+    handleInterrupt: false,
     signal: stop.signal,
+    log: () => {},
     callbacks: [{ onEpochEnd: (line) => port.postMessage({ type: 'epoch', line }) }],
   });
-  port.postMessage({ type: 'done', result: { ...result, report: undefined } });
+  port.postMessage({
+    type: 'done',
+    result: { stopped: result.stopped, softAccuracy: result.softAccuracy },
+  });
 } catch (e) {
   const err = e as Error & { code?: string };
   port.postMessage({ type: 'error', message: err.message, code: err.code, stack: err.stack });

@@ -2,6 +2,7 @@
  * The `csq` command: dispatches subcommands and turns CsqErrors into clear messages.
  */
 import { CsqError } from '@csq/core';
+import * as tf from '@tensorflow/tfjs';
 import { type CommandIO, trainCommand } from './train-command.js';
 
 const HELP = `csq: CSQ mixed-precision quantization-aware training for TensorFlow.js
@@ -34,12 +35,15 @@ export async function main(argv: string[], io?: CommandIO): Promise<number> {
     out: { write: (t) => process.stdout.write(t), isTTY: process.stdout.isTTY === true },
     err: { write: (t) => process.stderr.write(t), isTTY: process.stderr.isTTY === true },
   };
+  // csq prints its own backend line: no tfjs "running TensorFlow.js in Node.js" banner (prod
+  // mode only turns tfjs's console warnings off)
+  tf.enableProdMode();
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     streams.out.write(HELP);
     return name ? 0 : 2;
   }
-  const load = COMMANDS[name];
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) {
     streams.err.write(
       `csq: unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')}.\n\n${HELP}`,

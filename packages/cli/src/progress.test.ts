@@ -1,4 +1,4 @@
-import type { MetricsLine } from '@csq/trainer';
+import type { MetricsLine } from '@csq/run-format';
 import { describe, expect, it } from 'vitest';
 import { progressCallbacks } from './progress.js';
 

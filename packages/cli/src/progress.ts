@@ -1,7 +1,9 @@
 /**
  * Progress output of `csq train`: a bar with ETA per epoch on a terminal, plain lines otherwise.
+ * Epochs are shown 1-based ("epoch 1/8"), as everywhere people read them.
  */
-import { type BatchLogs, formatLine, type MetricsLine, type TrainerCallbacks } from '@csq/trainer';
+import type { MetricsLine } from '@csq/run-format';
+import type { BatchLogs, TrainerCallbacks } from '@csq/trainer-node';
 
 /** Where progress goes. */
 export interface ProgressSink {
@@ -13,6 +15,33 @@ function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '--';
   const s = Math.max(0, Math.round(seconds));
   return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+/**
+ * One human-readable line per epoch. `soft` is the accuracy of the model as trained (sigmoid
+ * gates at temperature beta); `exact` is the accuracy of the quantized model that export ships
+ * (hard gates); exact stays near chance until the masks harden toward the ticket phase.
+ */
+export function formatLine(l: MetricsLine): string {
+  const pct = (x: number | undefined) => (x === undefined ? '-' : `${(100 * x).toFixed(2)}%`);
+  const parts = [
+    `[${l.model}] epoch ${l.epoch + 1}/${l.epochs}`,
+    l.phase,
+    `lr ${l.lr.toPrecision(3)}`,
+    `loss ${l.loss.toFixed(4)}`,
+    `train ${pct(l.trainAccuracy)}`,
+  ];
+  if (l.model === 'float') parts.push(`test ${pct(l.floatAccuracy)}`);
+  else {
+    parts.push(`beta ${l.beta?.toPrecision(4)}`, `soft ${pct(l.softAccuracy)}`);
+    if (l.exactAccuracy !== undefined) parts.push(`exact ${pct(l.exactAccuracy)}`);
+    parts.push(
+      `R ${l.R?.toFixed(3)} (target ${l.targetR?.toFixed(3)})`,
+      `avg bits ${l.avgBitsSlots?.toFixed(2)}`,
+    );
+  }
+  parts.push(`${l.seconds.toFixed(1)} s`);
+  return parts.join(' | ');
 }
 
 /** Trainer callbacks that draw the bar (TTY) or print one line per epoch (not a TTY). */

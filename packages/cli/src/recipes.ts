@@ -2,7 +2,7 @@
  * Named training recipes: `quickstart` (the main job on the embedded MNIST digits) and the
  * paper's recipes of spec 6.
  */
-import type { RunConfigInput } from './config.js';
+import type { RunConfigInput } from '@csq/run-format';
 
 /** The recipes `csq train --recipe NAME` knows, each a complete config. */
 export const RECIPES: Record<string, RunConfigInput> = {

@@ -1,30 +1,26 @@
 /**
- * `csq eval`, `csq info`, `csq export`, `csq report`: commands on a run directory.
+ * `csq eval`, `csq info`, `csq export`, `csq report`: commands on a run directory (one written
+ * by `csq train` or by trainNode from code).
  */
-
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { CsqError } from '@csq/core';
 import { CsqController } from '@csq/layers';
 import { writeReport } from '@csq/report';
-import {
-  defaultPreprocess,
-  evaluateAccuracy,
-  parseMetrics,
-  resolveTrainConfig,
-} from '@csq/trainer';
-import { selectBackend } from '@csq/trainer-node';
+import { defaultTicket, resolveTrainConfig, toTrainConfig } from '@csq/run-format';
+import { defaultPreprocess, evaluateAccuracy, selectBackend } from '@csq/trainer-node';
 import { parseCommandArgs } from './args.js';
-import { loadRunModel, openRunDir } from './run-dir.js';
-import { loadRunData, toTrainConfig } from './run-model.js';
+import { loadRunModel, openRunDir, runMetrics } from './run-dir.js';
+import { loadRunData } from './run-model.js';
 import type { CommandIO } from './train-command.js';
 
-const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+const pct = (x: number | null | undefined) =>
+  x === null || x === undefined ? '-' : `${(100 * x).toFixed(2)}%`;
 
 /** csq eval RUN_DIR: accuracy of the saved model on the run's test data, soft and exact. */
 export async function evalCommand(argv: string[], io: CommandIO): Promise<number> {
   const { values, positionals } = parseCommandArgs('eval', argv, {
     backend: { type: 'string' },
+    data: { type: 'string' },
     json: { type: 'boolean' },
   });
   const run = openRunDir(positionals[0], 'eval');
@@ -32,7 +28,8 @@ export async function evalCommand(argv: string[], io: CommandIO): Promise<number
     backend: (values.backend as string | undefined) ?? run.config.backend,
   });
   const model = await loadRunModel(run, 'eval');
-  const data = await loadRunData(run.config);
+  const dataSpec = typeof values.data === 'string' ? values.data : run.config.data;
+  const data = await loadRunData({ ...run.config, data: dataSpec });
   const cfg = resolveTrainConfig(toTrainConfig(run.config, 'csq'));
   const preprocess = defaultPreprocess(cfg, data.mean, data.std);
   const controller = new CsqController(model);
@@ -62,12 +59,11 @@ export async function evalCommand(argv: string[], io: CommandIO): Promise<number
   return 0;
 }
 
-/** csq info RUN_DIR: configuration, progress and result of a run. */
+/** csq info RUN_DIR: configuration, progress and result of a run (epochs counted from 1). */
 export async function infoCommand(argv: string[], io: CommandIO): Promise<number> {
   const { positionals, values } = parseCommandArgs('info', argv, { json: { type: 'boolean' } });
   const run = openRunDir(positionals[0], 'info');
-  const metricsPath = join(run.dir, 'metrics.jsonl');
-  const lines = existsSync(metricsPath) ? parseMetrics(readFileSync(metricsPath, 'utf8')) : [];
+  const lines = runMetrics(run);
   const csqLines = lines.filter((l) => l.model === 'csq');
   const floatLines = lines.filter((l) => l.model === 'float');
   if (values.json) {
@@ -77,33 +73,30 @@ export async function infoCommand(argv: string[], io: CommandIO): Promise<number
     return 0;
   }
   const c = run.config;
+  const what = c.model
+    ? `${c.model} on ${c.data ?? '(data given in code)'}, N = ${c.bits}, act bits ${c.actBits ?? 0}`
+    : `a model trained from code${c.data ? ` on ${c.data}` : ''}`;
+  // people count epochs from 1: the ticket phase starts at 0-based epoch `ticket`
+  const ticket = c.ticket ?? defaultTicket(c.epochs);
+  const ticketText =
+    ticket < c.epochs ? `ticket phase from epoch ${ticket + 1}` : 'no ticket phase';
   const out = [
     `run        ${run.dir}`,
-    `recipe     ${c.recipe ?? '(config file)'}: ${c.model} on ${c.data}, N = ${c.bits}, act bits ${c.actBits}, target ${c.targetBits} bits (${c.budget}), lambda ${c.lambda}`,
-    `schedule   ${c.epochs} epochs${c.schedule === 'rounds' ? ` x ${c.rounds} rounds + final` : `, ticket at ${c.ticket ?? c.epochs - 2}`}, batch ${c.batch}, lr ${c.lr}, seed ${c.seed}`,
+    `recipe     ${c.recipe ?? '(config file or code)'}: ${what}, target ${c.targetBits} bits (${c.budget}), lambda ${c.lambda}`,
+    `schedule   ${c.epochs} epochs${c.schedule === 'rounds' ? ` x ${c.rounds} rounds + final` : `, ${ticketText}`}, batch ${c.batch}, lr ${c.lr}, seed ${c.seed}`,
     `progress   CSQ ${csqLines.length} epochs done${c.baseline ? `, float baseline ${floatLines.length}` : ''}${run.summary ? ' (finished)' : ' (not finished)'}`,
   ];
-  const s = run.summary as
-    | {
-        exactAccuracy: number;
-        softAccuracy: number;
-        floatAccuracy: number | null;
-        avgBits: { slots: number; params: number };
-        sizeBytes: number;
-        compression: number;
-        layers: { name: string; bits: number; params: number }[];
-      }
-    | undefined;
+  const s = run.summary;
   if (s) {
     out.push(
-      `accuracy   exact ${pct(s.exactAccuracy)}, soft ${pct(s.softAccuracy)}${s.floatAccuracy !== null ? `, float ${pct(s.floatAccuracy)}` : ''}`,
-      `size       ${s.avgBits.slots.toFixed(2)} bits/layer (slots), ${s.avgBits.params.toFixed(2)} bits/weight (params), ${s.sizeBytes} bytes (${s.compression.toFixed(2)}x smaller than float32)`,
+      `accuracy   exact ${pct(s.exactAccuracy)}, soft ${pct(s.softAccuracy)}${typeof s.floatAccuracy === 'number' ? `, float ${pct(s.floatAccuracy)}` : ''}`,
+      `size       ${s.avgBits?.slots?.toFixed(2)} bits/layer (slots), ${s.avgBits?.params?.toFixed(2)} bits/weight (params), ${s.sizeBytes} bytes (${s.compression?.toFixed(2)}x smaller than float32)`,
       `layers     ${s.layers.map((l) => `${l.name}:${l.bits}`).join(' ')}`,
     );
   } else if (csqLines.length) {
     const l = csqLines[csqLines.length - 1]!;
     out.push(
-      `last epoch ${l.epoch + 1}: soft ${l.softAccuracy !== undefined ? pct(l.softAccuracy) : '-'}, avg bits ${l.avgBitsSlots?.toFixed(2)}`,
+      `last epoch ${l.epoch + 1}: soft ${pct(l.softAccuracy)}, avg bits ${l.avgBitsSlots?.toFixed(2)}`,
     );
   }
   io.out.write(`${out.join('\n')}\n`);

@@ -5,14 +5,22 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CsqError } from '@csq/core';
 import { fileSystemIO } from '@csq/layers/node';
+import {
+  type MetricsRecord,
+  parseSummary,
+  RUN_FILES,
+  type RunConfig,
+  readMetrics,
+  type SummaryRecord,
+  validateRunConfig,
+} from '@csq/run-format';
 import * as tf from '@tensorflow/tfjs';
-import { type RunConfig, validateRunConfig } from './config.js';
 
 /** What a run directory holds. */
 export interface RunDir {
   dir: string;
   config: RunConfig;
-  summary?: Record<string, unknown>;
+  summary?: SummaryRecord;
   hasModel: boolean;
 }
 
@@ -30,7 +38,7 @@ export function openRunDir(dir: string | undefined, command: string): RunDir {
       `run directory "${dir}" does not exist; pass the --out directory of a csq train run.`,
     );
   }
-  const configPath = join(root, 'config.json');
+  const configPath = join(root, RUN_FILES.config);
   if (!existsSync(configPath)) {
     throw new CsqError(
       'CSQ_NOT_A_RUN',
@@ -44,19 +52,18 @@ export function openRunDir(dir: string | undefined, command: string): RunDir {
     throw new CsqError('CSQ_BAD_RUN', `${configPath} is not valid JSON: ${(e as Error).message}`);
   }
   const config = validateRunConfig(raw, configPath);
-  const summaryPath = join(root, 'summary.json');
-  let summary: Record<string, unknown> | undefined;
-  if (existsSync(summaryPath)) {
-    try {
-      summary = JSON.parse(readFileSync(summaryPath, 'utf8'));
-    } catch (e) {
-      throw new CsqError(
-        'CSQ_BAD_RUN',
-        `${summaryPath} is not valid JSON: ${(e as Error).message}`,
-      );
-    }
-  }
-  return { dir: root, config, summary, hasModel: existsSync(join(root, 'model', 'model.json')) };
+  const summaryPath = join(root, RUN_FILES.summary);
+  const summary = existsSync(summaryPath)
+    ? parseSummary(readFileSync(summaryPath, 'utf8'), summaryPath)
+    : undefined;
+  const hasModel = existsSync(join(root, RUN_FILES.model, 'model.json'));
+  return { dir: root, config, ...(summary ? { summary } : {}), hasModel };
+}
+
+/** The run's metrics lines (none yet: an empty list). */
+export function runMetrics(run: RunDir): MetricsRecord[] {
+  const path = join(run.dir, RUN_FILES.metrics);
+  return existsSync(path) ? readMetrics(readFileSync(path, 'utf8'), path).lines : [];
 }
 
 /** Loads the run's final CSQ model (saved by csq train at the end). */
@@ -68,5 +75,5 @@ export async function loadRunModel(run: RunDir, command: string): Promise<tf.Lay
         `csq train --out ${run.dir} --resume, then run csq ${command} again.`,
     );
   }
-  return tf.loadLayersModel(fileSystemIO(join(run.dir, 'model')));
+  return tf.loadLayersModel(fileSystemIO(join(run.dir, RUN_FILES.model)));
 }

@@ -1,67 +1,8 @@
 /**
- * The end-of-run summary: per-layer bits and parameters, accuracies, average bits in both
- * counts, size and compression; written to OUT/summary.json and printed as a table.
+ * The end-of-run summary as the table `csq train` prints (summary.json itself is built by
+ * @csq/run-format's buildSummary and written by trainNode).
  */
-import type { BudgetReport } from '@csq/budget';
-import type { LayerSummary, RunSummary } from '@csq/trainer';
-import type * as tf from '@tensorflow/tfjs';
-
-/** Number of inference parameters of a model (every weight, trainable or not). */
-export function countParams(model: tf.LayersModel): number {
-  return model.weights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
-}
-
-/**
- * Builds summary.json. `floatParams` is the parameter count of the same network in float
- * (what float32 storage would hold); the exact model stores its counted kernels at their
- * selected bits and everything else (batch norm, float shortcuts, biases) as float32.
- */
-export function buildSummary(args: {
-  recipe: string;
-  backend: string;
-  epochs: number;
-  floatAccuracy: number | null;
-  softAccuracy: number;
-  exactAccuracy: number;
-  report: BudgetReport;
-  floatParams: number;
-  wallSeconds: number;
-  bits: number;
-  actBits: number;
-  finalBeta: number;
-}): RunSummary & { actBits: number; finalBeta: number; weightCompression: number } {
-  const r = args.report;
-  const quantBytes = r.sizeBits / 8;
-  const otherParams = Math.max(0, args.floatParams - r.params);
-  const sizeBytes = Math.ceil(quantBytes + 4 * otherParams);
-  const float32Bytes = 4 * args.floatParams;
-  const layers: LayerSummary[] = r.layers.map((l) => ({
-    name: l.name,
-    bits: l.bits,
-    params: l.params,
-    maxBits: l.maxBits,
-  }));
-  return {
-    recipe: args.recipe,
-    backend: args.backend,
-    epochs: args.epochs,
-    floatAccuracy: args.floatAccuracy,
-    softAccuracy: args.softAccuracy,
-    exactAccuracy: args.exactAccuracy,
-    avgBits: { slots: r.avgBitsSlots, params: r.avgBitsParams },
-    sizeBytes,
-    float32Bytes,
-    compression: float32Bytes / sizeBytes,
-    weightCompression: r.compressionRatio,
-    layers,
-    wallSeconds: args.wallSeconds,
-    targetBits: r.targetBits,
-    budget: r.mode,
-    bits: args.bits,
-    actBits: args.actBits,
-    finalBeta: args.finalBeta,
-  };
-}
+import type { RunSummary } from '@csq/run-format';
 
 function pct(x: number | null | undefined): string {
   return x === null || x === undefined || Number.isNaN(x) ? '-' : `${(100 * x).toFixed(2)}%`;
@@ -74,7 +15,7 @@ function kib(bytes: number): string {
 }
 
 /** The summary as the table `csq train` prints. */
-export function formatSummary(s: RunSummary & { weightCompression?: number }): string {
+export function formatSummary(s: RunSummary): string {
   const nameWidth = Math.max(5, ...s.layers.map((l) => l.name.length));
   const rows = [
     `${'layer'.padEnd(nameWidth)}  bits  ${'params'.padStart(9)}`,

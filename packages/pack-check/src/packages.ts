@@ -272,7 +272,27 @@ const wasmKernelsCheck = (k: string, tf: string) => `
 })().catch((err) => { console.error(err); process.exit(1); });
 `;
 
+// @csq/run-format: a metrics file with a torn last line, a config, a checkpoint round trip.
+const runFormatCheck = (rf: string) => `
+const line = { model: 'csq', epoch: 0, epochs: 1, phase: 'search', lr: 0.1, loss: 1, ce: 1, trainAccuracy: 0.5, seconds: 1 };
+const read = ${rf}.readMetrics(JSON.stringify(line) + '\\n{"model":"cs');
+if (read.lines.length !== 1 || !read.torn || read.torn.line !== 2) throw new Error('readMetrics ' + JSON.stringify(read));
+const cfg = ${rf}.resolveTrainConfig({ epochs: 8, csq: {} });
+if (cfg.csq.ticket !== ${rf}.defaultTicket(8) || cfg.csq.ticket !== 6) throw new Error('ticket');
+const bytes = ${rf}.encodeCheckpoint({ epoch: 3 }, [{ name: 'w0', shape: [2], values: new Float32Array([1, 2]) }]);
+const back = ${rf}.decodeCheckpoint(bytes, 'check');
+if (back.header.epoch !== 3 || back.tensors.get('w0').values[1] !== 2) throw new Error('checkpoint');
+if (${rf}.checkpointName('csq') !== 'checkpoint/csq.ckpt') throw new Error('checkpointName');
+console.log('ok');
+`;
+
 export const PACKAGES: PackedPackage[] = [
+  {
+    name: '@csq/run-format',
+    dir: 'run-format',
+    esm: `import * as rf from '@csq/run-format';\n${runFormatCheck('rf')}`,
+    cjs: `const rf = require('@csq/run-format');\n${runFormatCheck('rf')}`,
+  },
   {
     name: '@csq/trainer',
     dir: 'trainer',

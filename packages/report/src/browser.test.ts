@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { chromiumAvailable, launchChromium, type Page } from '@csq/test-utils/browser';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFakeRun } from './fake-run.js';
+import { writeFakeRun } from '../test/fake-run.js';
 import { writeReport } from './write.js';
 
 const hasChromium = chromiumAvailable('@csq/report', 'browser screenshot test');

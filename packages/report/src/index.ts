@@ -4,6 +4,13 @@
  */
 
 export {
+  type MetricsRecord,
+  parseMetrics,
+  parseSummary,
+  readMetrics,
+  type SummaryRecord,
+} from '@csq/run-format';
+export {
   COLORS,
   formatCount,
   type ReportInput,
@@ -11,6 +18,5 @@ export {
   seriesLines,
   xValues,
 } from './render.js';
-export { type MetricsLine, parseMetricsJsonl, parseSummary, type RunSummary } from './run-data.js';
 export { escapeXml, niceDomain, niceTicks } from './svg.js';
 export { writeReport } from './write.js';

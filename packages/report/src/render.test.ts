@@ -1,9 +1,9 @@
+import type { MetricsRecord as MetricsLine } from '@csq/run-format';
 import { expectClose } from '@csq/test-utils';
 import { describe, expect, it } from 'vitest';
-import { fakeRun } from './fake-run.js';
+import { fakeRun } from '../test/fake-run.js';
+import { bars, charts, polylines, toPixel } from '../test/svg-parse.js';
 import { renderReport } from './render.js';
-import type { MetricsLine } from './run-data.js';
-import { bars, charts, polylines, toPixel } from './svg-parse.js';
 
 const run = fakeRun();
 const html = renderReport({ metrics: run.metrics, summary: run.summary });
@@ -23,7 +23,7 @@ function expectSeries(
   expect(pts, `${chartId}/${seriesId}`).toBeDefined();
   const data = lines.filter((l) => typeof l[key] === 'number');
   expect(pts!.length, `${chartId}/${seriesId} points`).toBe(data.length);
-  const want = data.flatMap((l) => toPixel(chart, l.epoch, l[key] as number));
+  const want = data.flatMap((l) => toPixel(chart, l.epoch + 1, l[key] as number));
   // coordinates are written with 2 decimals
   expectClose(pts!.flat(), want, { atol: 0.006, rtol: 0 });
   // and every point lies inside the plot area
@@ -123,14 +123,14 @@ describe('renderReport', () => {
       const chart = byId.get(id)!;
       const m = chart.body.match(/<line class="marker" data-marker="ticket" x1="([\d.]+)"/);
       expect(m, id).not.toBeNull();
-      expectClose(Number(m![1]), toPixel(chart, run.ticket, 1)[0], { atol: 0.006, rtol: 0 });
+      expectClose(Number(m![1]), toPixel(chart, run.ticket + 1, 1)[0], { atol: 0.006, rtol: 0 });
     }
   });
 
   it('summarises the run', () => {
     expect(html).toContain('<th scope="row">exact accuracy</th>');
     expect(html).toMatch(/compression vs float32<\/th><td>\d+\.\dx/);
-    expect(html).toContain('<th scope="row">ticket from epoch</th><td>25</td>');
+    expect(html).toContain('<th scope="row">ticket from epoch</th><td>26</td>');
   });
 
   it('escapes names and title', () => {
@@ -175,9 +175,10 @@ describe('renderReport', () => {
     const chart = charts(out).get('loss')!;
     const pts = polylines(chart).get('loss')!;
     expect(pts).toHaveLength(12);
-    expect(chart.xDomain[0]).toBeLessThanOrEqual(0);
-    expect(chart.xDomain[1]).toBeGreaterThanOrEqual(11);
-    expectClose(pts[6]!, toPixel(chart, 6, 0.125), { atol: 0.006, rtol: 0 });
+    // counted from 1, as people count epochs
+    expect(chart.xDomain[0]).toBeLessThanOrEqual(1);
+    expect(chart.xDomain[1]).toBeGreaterThanOrEqual(12);
+    expectClose(pts[6]!, toPixel(chart, 7, 0.125), { atol: 0.006, rtol: 0 });
     expect(chart.body.match(/data-marker="round \d"/g)).toEqual([
       'data-marker="round 1"',
       'data-marker="round 2"',

@@ -4,13 +4,13 @@
  * ratio R against their targets (spec 3), loss and accuracy (soft, exact, float), and the
  * temperature beta (spec 2) on a log scale.
  */
-import type { MetricsLine, RunSummary } from './run-data.js';
+import type { MetricsRecord, SummaryRecord } from '@csq/run-format';
 import { barChart, emptyChart, escapeXml, lineChart, type Series } from './svg.js';
 
 /** What `renderReport` draws. */
 export interface ReportInput {
-  metrics: MetricsLine[];
-  summary: RunSummary;
+  metrics: MetricsRecord[];
+  summary: SummaryRecord;
   /** Page title (default: "csq report: <recipe>"). */
   title?: string;
 }
@@ -33,26 +33,26 @@ export const COLORS = {
 } as const;
 
 /** Metrics of one model, one line per (round, epoch) (the last one wins), in training order. */
-export function seriesLines(metrics: MetricsLine[], model: 'csq' | 'float'): MetricsLine[] {
-  const byKey = new Map<string, MetricsLine>();
+export function seriesLines(metrics: MetricsRecord[], model: 'csq' | 'float'): MetricsRecord[] {
+  const byKey = new Map<string, MetricsRecord>();
   for (const m of metrics) if (m.model === model) byKey.set(`${m.round ?? 0}:${m.epoch}`, m);
   return [...byKey.values()].sort((a, b) => (a.round ?? 0) - (b.round ?? 0) || a.epoch - b.epoch);
 }
 
 /**
- * The x coordinate of each line: its epoch, or its position in training order when the run has
- * rounds (epochs restart at 0 each round).
+ * The x coordinate of each line: its epoch counted from 1 (as the console and `csq info` count
+ * them), or its position in training order, from 1, when the run has rounds.
  */
-export function xValues(lines: MetricsLine[]): number[] {
+export function xValues(lines: MetricsRecord[]): number[] {
   const rounds = lines.some((l) => l.round !== undefined && l.round > 0);
-  return lines.map((l, i) => (rounds ? i : l.epoch));
+  return lines.map((l, i) => (rounds ? i + 1 : l.epoch + 1));
 }
 
 type NumericKey = {
-  [K in keyof MetricsLine]-?: MetricsLine[K] extends number | undefined ? K : never;
-}[keyof MetricsLine];
+  [K in keyof MetricsRecord]-?: MetricsRecord[K] extends number | undefined ? K : never;
+}[keyof MetricsRecord];
 
-function points(lines: MetricsLine[], xs: number[], key: NumericKey): Array<[number, number]> {
+function points(lines: MetricsRecord[], xs: number[], key: NumericKey): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   lines.forEach((l, i) => {
     const v = l[key];
@@ -83,7 +83,7 @@ function formatSeconds(s: number): string {
   return h > 0 ? `${h} h ${m} min` : m > 0 ? `${m} min ${sec} s` : `${Math.round(s * 10) / 10} s`;
 }
 
-function summaryTable(s: RunSummary, csq: MetricsLine[]): string {
+function summaryTable(s: SummaryRecord, csq: MetricsRecord[]): string {
   const rows: Array<[string, string]> = [];
   const add = (k: string, v: unknown, f: (x: never) => string = String) => {
     if (v !== undefined && v !== null && v !== '') rows.push([k, f(v as never)]);
@@ -112,7 +112,7 @@ function summaryTable(s: RunSummary, csq: MetricsLine[]): string {
   add('exact accuracy', s.exactAccuracy, pct);
   add('wall time', s.wallSeconds, formatSeconds);
   const ticket = csq.find((l) => l.phase === 'ticket');
-  if (ticket) add('ticket from epoch', ticket.epoch);
+  if (ticket) add('ticket from epoch', ticket.epoch + 1);
   const body = rows
     .map(([k, v]) => `<tr><th scope="row">${escapeXml(k)}</th><td>${escapeXml(v)}</td></tr>`)
     .join('');

@@ -1,11 +1,12 @@
 /**
- * `writeReport`: reads a run directory (metrics.jsonl + summary.json) and writes report.html.
+ * `writeReport`: reads a run directory (metrics.jsonl + summary.json, through @csq/run-format)
+ * and writes report.html.
  * Node only; node:fs and node:path are imported when it is called, so that the rest of the
  * package stays usable in a browser bundle.
  */
 import { CsqError } from '@csq/core';
+import { parseSummary, RUN_FILES, readMetrics } from '@csq/run-format';
 import { renderReport } from './render.js';
-import { parseMetricsJsonl, parseSummary } from './run-data.js';
 
 // Held in variables so that bundlers leave these Node-only imports alone.
 const NODE_FS = 'node:fs/promises';
@@ -36,11 +37,17 @@ export async function writeReport(runDir: string, outFile?: string): Promise<str
       );
     }
   };
-  const metricsFile = path.join(runDir, 'metrics.jsonl');
-  const summaryFile = path.join(runDir, 'summary.json');
-  const metrics = parseMetricsJsonl(await read('metrics.jsonl'), metricsFile);
-  const summary = parseSummary(await read('summary.json'), summaryFile);
-  const out = outFile ?? path.join(runDir, 'report.html');
+  const metricsFile = path.join(runDir, RUN_FILES.metrics);
+  // a torn last line (a run killed while writing it) is left out
+  const metrics = readMetrics(await read(RUN_FILES.metrics), metricsFile).lines;
+  if (metrics.length === 0) {
+    throw new CsqError(
+      'CSQ_REPORT_MALFORMED',
+      `${metricsFile} has no epochs yet; train for at least one epoch first.`,
+    );
+  }
+  const summary = parseSummary(await read(RUN_FILES.summary), path.join(runDir, RUN_FILES.summary));
+  const out = outFile ?? path.join(runDir, RUN_FILES.report);
   const title = `csq report: ${summary.recipe ?? 'run'} (${path.basename(path.resolve(runDir))})`;
   await fs.writeFile(out, renderReport({ metrics, summary, title }));
   return out;

@@ -12,7 +12,7 @@
 import { replacedWasmKernel } from '@csq/backend-wasm-kernels';
 import * as tf from '@tensorflow/tfjs';
 import { describeBackend } from '../src/index.js';
-import { cifarResNet, plainCnn } from '../src/testing/nets.js';
+import { cifarResNet, plainCnn } from './nets.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

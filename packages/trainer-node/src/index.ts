@@ -1,7 +1,8 @@
 /**
  * @csq/trainer-node: CSQ training in Node.js. Picks the fastest tfjs backend present
  * (tfjs-node-gpu, tfjs-node, wasm, cpu); importing it imports @csq/backend-wasm-kernels, which
- * registers the wasm kernels that conv-net training needs (once per process).
+ * registers the wasm kernels that conv-net training needs (once per process). Re-exports
+ * @csq/trainer, so a Node program imports this one package.
  */
 // The union package registers every gradient; @csq/backend-wasm-kernels imports the wasm
 // backend before registering its kernels, some of which wrap wasm's own.
@@ -13,6 +14,7 @@ export {
   registerWasmTrainingKernels,
   WASM_TRAINING_KERNELS,
 } from '@csq/backend-wasm-kernels';
+export * from '@csq/trainer';
 export {
   type BackendAttempt,
   type BackendChoice,
@@ -48,5 +50,6 @@ export {
   type WebGpuInspection,
 } from './doctor.js';
 export { interruptSignal } from './interrupt.js';
+export { floatParamCount, startRunDir, writeSummary } from './run-dir.js';
 export { FileRunStore, fileRunStore } from './run-store.js';
-export { type TrainNodeOptions, trainNode } from './train-node.js';
+export { type TrainNodeOptions, type TrainNodeResult, trainNode } from './train-node.js';

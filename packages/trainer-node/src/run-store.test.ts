@@ -20,7 +20,7 @@ describe('FileRunStore', () => {
     expect(await store.readText('log.txt')).toBe('one\ntwo\n');
     // no temp files left behind
     expect(readdirSync(join(root, 'run1', 'checkpoint'))).toEqual(['csq.ckpt']);
-    expect(() => store.writeText('../escape.txt', 'x')).rejects.toThrow(/inside the run directory/);
+    await expect(store.writeText('../escape.txt', 'x')).rejects.toThrow(/inside the run directory/);
   });
 
   it('updateText is atomic across concurrent writers (lock file)', async () => {

@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadMnistEmbedded } from '@csq/data/node';
 import { mnistCnn } from '@csq/layers';
+import { resolveTrainConfig, runConfigFromTrain } from '@csq/run-format';
 import type { TrainConfigInput } from '@csq/trainer';
 import { afterAll, describe, expect, it } from 'vitest';
 import './index.js';
@@ -11,7 +12,7 @@ import { trainNode } from './train-node.js';
 const root = mkdtempSync(join(tmpdir(), 'csq-train-node-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const config: TrainConfigInput = {
+const config = {
   epochs: 2,
   batchSize: 32,
   lr: 0.05,
@@ -19,7 +20,7 @@ const config: TrainConfigInput = {
   evalBatchSize: 250,
   seed: 3,
   csq: { ticket: 1, budget: { targetBits: 2, lambda: 0.05 } },
-};
+} satisfies TrainConfigInput;
 
 describe('trainNode on wasm with real MNIST digits', () => {
   it('Ctrl-C saves a checkpoint; --resume ends exactly where an uninterrupted run does', async () => {
@@ -36,6 +37,34 @@ describe('trainNode on wasm with real MNIST digits', () => {
     });
     expect(straight.backend.name).toBe('wasm');
     expect(straight.stopped).toBe(false);
+    // result.model is the trained network; the run directory is complete
+    expect(straight.model.predict).toBeTypeOf('function');
+    expect(straight.report.layers.map((l) => l.name)).toEqual(['conv1', 'conv2', 'conv3', 'dense']);
+    for (const f of ['config.json', 'metrics.jsonl', 'checkpoint/csq.ckpt', 'model/model.json']) {
+      expect(existsSync(join(root, 'straight', f)), f).toBe(true);
+    }
+    const summary = JSON.parse(readFileSync(join(root, 'straight', 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({
+      epochs: 2,
+      exactAccuracy: straight.exactAccuracy,
+      floatAccuracy: null,
+      backend: 'wasm',
+      bits: 8,
+      // mnist-cnn: 23,824 kernel weights, 4 x 112 batch-norm values, 10 biases
+      float32Bytes: 4 * 24282,
+    });
+    expect(JSON.parse(JSON.stringify(straight.summary))).toEqual(summary);
+    // the same call again without resume refuses to overwrite the run
+    await expect(
+      trainNode({
+        model: () => mnistCnn({ seed: 5 }),
+        data: small,
+        config,
+        out: join(root, 'straight'),
+        backend: straight.backend,
+        log: quiet,
+      }),
+    ).rejects.toThrow(/already holds a run; pass --resume/);
 
     const out = join(root, 'interrupted');
     const first = await trainNode({
@@ -75,4 +104,21 @@ describe('trainNode on wasm with real MNIST digits', () => {
       ),
     ).toBe(true);
   }, 300_000);
+
+  it('refuses a run config that disagrees with the training config (config.json tells the truth)', async () => {
+    const data = await loadMnistEmbedded();
+    const out = join(root, 'disagree');
+    await expect(
+      trainNode({
+        model: () => mnistCnn({ seed: 5 }),
+        data,
+        config,
+        out,
+        backend: 'cpu',
+        log: () => {},
+        run: { ...runConfigFromTrain(resolveTrainConfig(config)), epochs: 3 },
+      }),
+    ).rejects.toThrow(/run has epochs = 3 while config has epochs = 2/);
+    expect(existsSync(join(out, 'config.json'))).toBe(false);
+  });
 });

@@ -1,55 +1,136 @@
 /**
- * One call to train a CSQ (or float) model in Node on the best backend present, with a run
- * directory on disk, Ctrl-C that saves a checkpoint, and --resume.
+ * One call to train a CSQ (or float) model in Node on the best backend present, into a run
+ * directory on disk that every `csq` command and @csq/report read: config.json, metrics.jsonl,
+ * checkpoint/, model/ and summary.json. Ctrl-C saves a checkpoint; `resume` continues from it.
  */
+import type { BudgetReport } from '@csq/budget';
+import { CsqError } from '@csq/core';
+import {
+  checkpointName,
+  configDifference,
+  type RunConfig,
+  type RunConfigInput,
+  type RunSummary,
+  resolveTrainConfig,
+  runConfigFromTrain,
+  type TrainConfigInput,
+  toTrainConfig,
+  validateRunConfig,
+} from '@csq/run-format';
 import { type TrainOptions, type TrainResult, train } from '@csq/trainer';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { type BackendChoice, type BackendSelection, selectBackend } from './backend.js';
 import { interruptSignal } from './interrupt.js';
+import { startRunDir, writeSummary } from './run-dir.js';
 import { fileRunStore } from './run-store.js';
 
 /** Options of trainNode: train()'s, plus a run directory and a backend choice. */
-export interface TrainNodeOptions extends Omit<TrainOptions, 'store' | 'signal' | 'model'> {
+export interface TrainNodeOptions extends Omit<TrainOptions, 'store' | 'model' | 'resume'> {
   /**
    * The model, or a function that builds it: a function runs after the backend is chosen, so
    * the weights live on that backend (a model built before must be built on the same backend).
    */
   model: tfl.LayersModel | (() => tfl.LayersModel);
-  /** Run directory (metrics.jsonl, checkpoint/, model/ at the end). */
+  /** Run directory (config.json, metrics.jsonl, checkpoint/, model/, summary.json). */
   out: string;
-  /** 'auto' (default): tfjs-node-gpu, tfjs-node, wasm, cpu, the first that works. */
-  backend?: BackendChoice;
+  /** Continue from the run's checkpoint; `'if-checkpoint'`: when there is one, else start. */
+  resume?: boolean | 'if-checkpoint';
+  /**
+   * 'auto' (default): tfjs-node-gpu, tfjs-node, wasm, cpu, the first that works; or a backend
+   * already selected with {@link selectBackend} (used as it is).
+   */
+  backend?: BackendChoice | BackendSelection;
+  /**
+   * What config.json says beyond the training settings, for `csq` commands to rebuild model and
+   * data (`model: 'mnist-cnn'`, `data: 'mnist'`, `bits`...). `csq train` passes its whole run
+   * config; the training settings in it must agree with `config`.
+   */
+  run?: RunConfigInput;
   /** Save the final model to OUT/model (default true). */
   saveModel?: boolean;
+  /** Test accuracy of a float baseline, for summary.json (default null; awaited at the end). */
+  floatAccuracy?: number | null | Promise<number | null>;
   /** Install the Ctrl-C handler (default true). */
   handleInterrupt?: boolean;
 }
 
-/** Selects the backend, trains with a file run store, saves the model; see TrainNodeOptions. */
+/** What trainNode returns: train()'s result, with `model` the trained network. */
+export interface TrainNodeResult extends Omit<TrainResult, 'model'> {
+  /** The trained network. */
+  model: tfl.LayersModel;
+  /** @deprecated the same as `model`. */
+  network: tfl.LayersModel;
+  backend: BackendSelection;
+  /** The run directory's summary.json (CSQ runs that finished). */
+  summary?: RunSummary;
+}
+
+/** Selects the backend, trains into the run directory `out`; see TrainNodeOptions. */
 export async function trainNode(
-  opts: TrainNodeOptions,
-): Promise<TrainResult & { backend: BackendSelection; network: tfl.LayersModel }> {
+  opts: TrainNodeOptions & { config: { csq: object } },
+): Promise<TrainNodeResult & { kind: 'csq'; report: BudgetReport }>;
+export async function trainNode(opts: TrainNodeOptions): Promise<TrainNodeResult>;
+export async function trainNode(opts: TrainNodeOptions): Promise<TrainNodeResult> {
+  const started = performance.now();
   const log = opts.log ?? ((m: string) => console.log(m));
-  const backend = await selectBackend({ backend: opts.backend ?? 'auto' });
-  log(`csq: ${backend.message}`);
+  let backend: BackendSelection;
+  if (typeof opts.backend === 'object') backend = opts.backend;
+  else {
+    backend = await selectBackend({ backend: opts.backend ?? 'auto' });
+    log(`csq: ${backend.message}`);
+  }
   const model = typeof opts.model === 'function' ? opts.model() : opts.model;
+  const trainConfig = resolveTrainConfig(opts.config as TrainConfigInput);
+  const kind = trainConfig.csq ? 'csq' : 'float';
+  const run: RunConfig = opts.run
+    ? validateRunConfig(opts.run, 'run')
+    : runConfigFromTrain(trainConfig, { backend: backend.name });
+  // config.json must describe the training that runs: `run` and `config` agree
+  const disagree = configDifference(resolveTrainConfig(toTrainConfig(run, kind)), trainConfig);
+  if (disagree) {
+    throw new CsqError(
+      'CSQ_BAD_CONFIG',
+      `the run config and the training config disagree: run has ${disagree.replace(', but now', ' while config has')}; ` +
+        'pass the same settings in both (or only config).',
+    );
+  }
   const store = fileRunStore(opts.out);
+  const resume =
+    opts.resume === 'if-checkpoint'
+      ? (await store.readBytes(checkpointName(kind))) !== undefined
+      : opts.resume === true;
+  await startRunDir(store, run, { resume, kind });
   const interrupt =
     opts.handleInterrupt === false
       ? undefined
       : interruptSignal({
           onFirst: () => log('csq: stopping after this batch and saving a checkpoint'),
         });
+  const signals = [opts.signal, interrupt?.signal].filter((s): s is AbortSignal => !!s);
   try {
     const result = await train({
       ...opts,
       model,
       store,
       log,
-      ...(interrupt ? { signal: interrupt.signal } : {}),
+      resume,
+      config: trainConfig,
+      ...(signals.length ? { signal: AbortSignal.any(signals) } : {}),
     });
-    if (!result.stopped && opts.saveModel !== false) await model.save(store.modelHandler('model'));
-    return { ...result, backend, network: model };
+    const out: TrainNodeResult = { ...result, model, network: model, backend };
+    if (result.stopped) return out;
+    if (opts.saveModel !== false) await model.save(store.modelHandler('model'));
+    if (result.report) {
+      out.summary = await writeSummary(store, {
+        run,
+        backend: backend.name,
+        model,
+        result: result as TrainResult & { report: BudgetReport },
+        floatAccuracy: (await opts.floatAccuracy) ?? null,
+        wallSeconds: (performance.now() - started) / 1000,
+      });
+    }
+    return out;
   } finally {
     interrupt?.dispose();
   }

@@ -3,8 +3,8 @@
  * horizontal flip (spec 6), then per-channel normalisation.
  */
 import { normalize, randomCropFlip, shuffledIndices } from '@csq/data';
+import type { TrainConfig } from '@csq/run-format';
 import type { Preprocess } from './batches.js';
-import type { TrainConfig } from './config.js';
 
 /** Augment (train batches, when the config asks) then normalise with mean/std. */
 export function defaultPreprocess(

@@ -3,7 +3,7 @@
  * spec 6), and where an epoch sits in the CSQ schedule (spec 2).
  */
 import { betaForEpoch, betaForRoundEpoch } from '@csq/core';
-import type { TrainConfig } from './config.js';
+import type { TrainConfig } from '@csq/run-format';
 
 /**
  * Learning rate of 0-based epoch `e` of an `epochs`-long cycle: lr (e+1)/W for e < W, then

@@ -1,12 +1,11 @@
 import { CsqController } from '@csq/layers';
+import { checkpointName, parseMetrics, type TrainConfigInput } from '@csq/run-format';
 import { useBackend } from '@csq/test-utils';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { TrainConfigInput } from './config.js';
-import { parseMetrics } from './metrics.js';
+import { tinyData, tinyModel, weightValues } from '../test/fixtures.js';
 import { MemoryRunStore } from './store.js';
-import { tinyData, tinyModel, weightValues } from './test-fixtures.js';
-import { checkpointName, train } from './train.js';
+import { train } from './train.js';
 
 const csqConfig = (over: TrainConfigInput = {}): TrainConfigInput => ({
   epochs: 4,
@@ -258,7 +257,7 @@ describe('the CSQ loop', () => {
       config: { ...csqConfig(), csq: false },
       store,
     });
-    expect(r.model).toBe('float');
+    expect(r.kind).toBe('float');
     expect(
       r.history.every(
         (l) => l.model === 'float' && l.floatAccuracy !== undefined && l.beta === undefined,
@@ -267,5 +266,33 @@ describe('the CSQ loop', () => {
     expect(r.exactAccuracy).toBe(r.softAccuracy);
     expect(r.softAccuracy).toBeGreaterThan(0.5);
     expect(await store.readBytes(checkpointName('float'))).toBeDefined();
+  }, 120_000);
+
+  it('plugins see the state; onTicketBegin runs once, before the first batch of the ticket phase', async () => {
+    const seen: [number, number, number, boolean][] = [];
+    const store = new MemoryRunStore();
+    // a torn last line, as a killed baseline can leave it, is dropped (and said) on the next write
+    await store.writeText('metrics.jsonl', '{"model":"float","epoch":0,"epo');
+    const logs: string[] = [];
+    await train({
+      model: tinyModel(),
+      data: tinyData(24, 6),
+      config: csqConfig({ epochs: 3, csq: { ticket: 2 } }),
+      store,
+      log: (m) => logs.push(m),
+      plugins: [
+        {
+          onTicketBegin: (s, plan) =>
+            void seen.push([s.epoch, s.batch, s.history.length, plan.ticket]),
+        },
+      ],
+    });
+    expect(seen).toEqual([[2, 0, 2, true]]);
+    expect(logs.some((l) => /dropped the torn last line 1 of metrics.jsonl/.test(l))).toBe(true);
+    expect(parseMetrics((await store.readText('metrics.jsonl'))!).map((l) => l.model)).toEqual([
+      'csq',
+      'csq',
+      'csq',
+    ]);
   }, 120_000);
 });

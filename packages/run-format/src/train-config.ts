@@ -1,5 +1,6 @@
 /**
- * Training configuration (spec 2, 3 and 6) and its validation.
+ * The trainer's configuration (spec 2, 3 and 6), its defaults and its validation. The checkpoint
+ * header stores it, and config.json's RunConfig maps onto it (run-config.ts).
  */
 import { BUDGET_MODES, type BudgetMode, CsqError, FINAL_TEMP } from '@csq/core';
 
@@ -61,11 +62,19 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   exactEval: 'end',
 };
 
-/** Defaults of the CSQ part. `ticket` defaults to two epochs before the end. */
+/**
+ * The one default-ticket rule: with no ticket given, the ticket phase (0-based epoch index)
+ * starts two epochs before the end, and never before epoch 1.
+ */
+export function defaultTicket(epochs: number): number {
+  return Math.max(1, epochs - 2);
+}
+
+/** Defaults of the CSQ part. `ticket` defaults to {@link defaultTicket}. */
 export function defaultCsqConfig(epochs: number): CsqTrainConfig {
   return {
     schedule: 'epoch',
-    ticket: Math.max(1, epochs - 2),
+    ticket: defaultTicket(epochs),
     finalTemp: FINAL_TEMP,
     rounds: 1,
     rewindEpoch: 0,

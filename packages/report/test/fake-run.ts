@@ -1,11 +1,11 @@
 /**
- * Test fixture (not exported): a realistic run directory as the csq trainer writes it (contracts
+ * Test fixture: a realistic run directory as the csq trainer writes it (contracts
  * "Run directory"): a float baseline, then a CSQ run with N = 8, target 2 bits, ticket at 25.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { betaForEpoch } from '@csq/core';
-import type { MetricsLine, RunSummary } from './run-data.js';
+import type { MetricsLine, SummaryRecord } from '@csq/run-format';
 
 /** ResNet-20-like layer names and parameter counts. */
 export const FAKE_LAYERS: Array<{ name: string; params: number }> = [
@@ -28,7 +28,7 @@ export const FAKE_LAYERS: Array<{ name: string; params: number }> = [
 
 export interface FakeRun {
   metrics: MetricsLine[];
-  summary: RunSummary;
+  summary: SummaryRecord;
   epochs: number;
   floatEpochs: number;
   ticket: number;
@@ -96,7 +96,7 @@ export function fakeRun(
     metrics.push(line);
   }
   const last = metrics[metrics.length - 1]!;
-  const summary: RunSummary = {
+  const summary: SummaryRecord = {
     recipe: 'cifar-n8t2-smoke',
     backend: 'wasm',
     epochs,

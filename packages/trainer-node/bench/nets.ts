@@ -1,7 +1,8 @@
 /**
  * Small plain-tf.layers networks with the layer mix of the networks csq trains (conv, batch
  * norm, ReLU/ReLU6, pooling, residual adds, 1x1 stride-2 shortcuts, bottlenecks, depthwise
- * blocks, activation quantizers), for the kernel tests and the benchmark. Not exported.
+ * blocks, activation quantizers), for the kernel benchmark (the kernel tests keep their own copy
+ * in @csq/backend-wasm-kernels/test). Not published.
  */
 import { clipAndQuantize } from '@csq/core';
 import { uniform } from '@csq/test-utils';

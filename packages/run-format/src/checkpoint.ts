@@ -5,8 +5,47 @@
  * everything before the final 4 bytes.
  */
 import { CsqError, crc32 } from '@csq/core';
+import type { ModelKind } from './files.js';
+import type { MetricsLine } from './metrics.js';
+import type { TrainConfig } from './train-config.js';
 
 const MAGIC = 'CSQCKPT1';
+
+/** Running sums of the epoch in progress (a checkpoint taken mid-epoch carries them). */
+export interface EpochAccum {
+  loss: number;
+  ce: number;
+  penalty: number;
+  correct: number;
+  seen: number;
+  seconds: number;
+}
+
+/** Empty running sums, for the start of an epoch. */
+export function zeroAccum(): EpochAccum {
+  return { loss: 0, ce: 0, penalty: 0, correct: 0, seen: 0, seconds: 0 };
+}
+
+/**
+ * The JSON header of a training checkpoint (version 1). Its tensors are `w<i>` (every weight of
+ * the model, in a stable order), `m<i>` (momentum of the i-th trainable weight, where one exists)
+ * and `r<i>` (the rewind point of the rounds schedule, when `hasRewind`).
+ */
+export interface CheckpointHeader {
+  format: 'csq-checkpoint';
+  version: 1;
+  model: ModelKind;
+  config: TrainConfig;
+  /** 0-based epoch to continue from, and the batch within it. */
+  epoch: number;
+  batch: number;
+  accum: EpochAccum;
+  /** Every metrics line of this model so far. */
+  history: MetricsLine[];
+  /** Per weight: its kind and shape (e.g. "kernel[3,3,1,16]"), to match the model on resume. */
+  weightNames: string[];
+  hasRewind: boolean;
+}
 
 /** One tensor in the checkpoint. */
 export interface TensorEntry {

@@ -1,5 +1,5 @@
 /**
- * Test helper (not exported): pulls charts, bars and polylines out of the report HTML with plain
+ * Test helper: pulls charts, bars and polylines out of the report HTML with plain
  * regular expressions (the report's markup is generated, regular and attribute-quoted).
  */
 

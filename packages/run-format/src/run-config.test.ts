@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import {
+  configDifference,
+  type RunConfigInput,
+  runConfigFromTrain,
+  TRAINING_KEYS,
+  toTrainConfig,
+  validateRunConfig,
+} from './run-config.js';
+import { defaultTicket, resolveTrainConfig } from './train-config.js';
+
+const quick: RunConfigInput = {
+  model: 'mnist-cnn',
+  data: 'mnist',
+  bits: 8,
+  actBits: 0,
+  targetBits: 2,
+  budget: 'slots',
+  lambda: 0.05,
+  epochs: 8,
+  ticket: 6,
+  batch: 128,
+  lr: 0.05,
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  warmupEpochs: 1,
+  schedule: 'epoch',
+  finalTemp: 200,
+  augment: { cropPad: 0, flip: false },
+  exactEval: 'epoch',
+};
+
+describe('config.json', () => {
+  it('one default-ticket rule: two epochs before the end, never before epoch 1', () => {
+    expect([1, 2, 3, 8, 600].map(defaultTicket)).toEqual([1, 1, 1, 6, 598]);
+    const noTicket = validateRunConfig({ ...quick, ticket: undefined });
+    expect(resolveTrainConfig(toTrainConfig(noTicket, 'csq')).csq?.ticket).toBe(6);
+  });
+
+  it('maps onto the trainer config and back without loss', () => {
+    const run = validateRunConfig(quick);
+    const train = resolveTrainConfig(toTrainConfig(run, 'csq'));
+    expect(train).toMatchObject({ epochs: 8, batchSize: 128, evalBatchSize: 500 });
+    expect(train.csq?.budget).toEqual({ mode: 'slots', targetBits: 2, lambda: 0.05 });
+    const back = runConfigFromTrain(train, {
+      model: 'mnist-cnn',
+      data: 'mnist',
+      bits: 8,
+      actBits: 0,
+    });
+    expect(configDifference(run, back, ['s0'])).toBeUndefined();
+    expect(resolveTrainConfig(toTrainConfig(back, 'csq'))).toEqual(train);
+    expect(resolveTrainConfig(toTrainConfig(run, 'float')).csq).toBeUndefined();
+  });
+
+  it('names every problem: unknown keys, bad values, missing keys csq train needs', () => {
+    expect(() => validateRunConfig({ ...quick, learningRate: 1 }, 'c.json')).toThrow(
+      /c\.json: unknown key "learningRate"; allowed keys: recipe, model, data/,
+    );
+    expect(() => validateRunConfig({ ...quick, model: 'vgg' })).toThrow(
+      /"model" must be one of "mnist-cnn", "resnet20", "resnet18", "resnet50"/,
+    );
+    const { model: _m, data: _d, ...rest } = quick;
+    expect(() => validateRunConfig(rest, 'f', { require: TRAINING_KEYS })).toThrow(
+      /"model": required.*\n.*"data": required/,
+    );
+    expect(() => validateRunConfig({ ...quick, targetBits: 9 })).toThrow(/must not exceed "bits"/);
+  });
+
+  it('configDifference names the first differing (nested) key', () => {
+    expect(configDifference({ a: 1, b: { c: 2 } }, { a: 1, b: { c: 3 } })).toBe(
+      'b.c = 2, but now b.c = 3',
+    );
+    expect(configDifference({ a: 1, x: 'p' }, { a: 1, x: 'q' }, ['x'])).toBeUndefined();
+  });
+});

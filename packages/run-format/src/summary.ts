@@ -1,0 +1,198 @@
+/**
+ * summary.json: the result of a finished run (per-layer bits, accuracies, size), written once
+ * at the end of training, and its reader.
+ */
+import { CsqError } from '@csq/core';
+
+/** Per-layer line of a summary. */
+export interface LayerSummary {
+  name: string;
+  bits: number;
+  /** Weights counted by the budget (the layer's kernel). */
+  params: number;
+  /** N, the layer's starting bit width. */
+  maxBits?: number;
+}
+
+/** summary.json as csq writes it. */
+export interface RunSummary {
+  /** The recipe's name, or the run directory's name for runs without one. */
+  recipe: string;
+  backend: string;
+  /** Epochs trained. */
+  epochs: number;
+  /** Test accuracy of the float baseline, null when none was trained. */
+  floatAccuracy: number | null;
+  softAccuracy: number;
+  exactAccuracy: number;
+  avgBits: { slots: number; params: number };
+  /** Bytes of the exact model: counted kernels at their bits, everything else float32. */
+  sizeBytes: number;
+  /** Bytes of the same network in float32. */
+  float32Bytes: number;
+  /** float32Bytes / sizeBytes. */
+  compression: number;
+  /** Compression of the counted kernels alone (32 / average bits per weight). */
+  weightCompression?: number;
+  layers: LayerSummary[];
+  wallSeconds: number;
+  targetBits: number;
+  /** How size is counted: slots, params or bops. */
+  budget: string;
+  /** N, the starting (largest) bit width. */
+  bits: number;
+  actBits?: number;
+  /** The temperature beta at the end of training. */
+  finalBeta?: number;
+}
+
+/**
+ * summary.json as read: `layers` always; the other fields when present (older or hand-written
+ * summaries may lack some, and write `null` for what they do not know).
+ */
+export interface SummaryRecord {
+  recipe?: string;
+  backend?: string;
+  epochs?: number;
+  floatAccuracy?: number | null;
+  softAccuracy?: number | null;
+  exactAccuracy?: number | null;
+  avgBits?: { slots?: number | null; params?: number | null };
+  sizeBytes?: number | null;
+  float32Bytes?: number | null;
+  compression?: number | null;
+  layers: LayerSummary[];
+  wallSeconds?: number | null;
+  targetBits?: number | null;
+  budget?: unknown;
+  bits?: number | null;
+  actBits?: number | null;
+  finalBeta?: number | null;
+}
+
+/** What {@link buildSummary} needs from the budget report (`@csq/budget`'s BudgetReport fits). */
+export interface SummaryBudget {
+  mode: string;
+  targetBits: number;
+  /** Counted weights, and their size in bits at the selected widths. */
+  params: number;
+  sizeBits: number;
+  avgBitsSlots: number;
+  avgBitsParams: number;
+  compressionRatio: number;
+  layers: readonly { name: string; bits: number; params: number; maxBits: number }[];
+}
+
+/**
+ * Builds summary.json. `floatParams` is the parameter count of the same network in float (what
+ * float32 storage would hold); the exact model stores its counted kernels at their selected
+ * bits and everything else (batch norm, float shortcuts, biases) as float32.
+ */
+export function buildSummary(args: {
+  recipe: string;
+  backend: string;
+  epochs: number;
+  floatAccuracy: number | null;
+  softAccuracy: number;
+  exactAccuracy: number;
+  report: SummaryBudget;
+  floatParams: number;
+  wallSeconds: number;
+  bits: number;
+  actBits?: number;
+  finalBeta?: number;
+}): RunSummary {
+  const r = args.report;
+  const otherParams = Math.max(0, args.floatParams - r.params);
+  const sizeBytes = Math.ceil(r.sizeBits / 8 + 4 * otherParams);
+  const float32Bytes = 4 * args.floatParams;
+  return {
+    recipe: args.recipe,
+    backend: args.backend,
+    epochs: args.epochs,
+    floatAccuracy: args.floatAccuracy,
+    softAccuracy: args.softAccuracy,
+    exactAccuracy: args.exactAccuracy,
+    avgBits: { slots: r.avgBitsSlots, params: r.avgBitsParams },
+    sizeBytes,
+    float32Bytes,
+    compression: float32Bytes / sizeBytes,
+    weightCompression: r.compressionRatio,
+    layers: r.layers.map((l) => ({
+      name: l.name,
+      bits: l.bits,
+      params: l.params,
+      maxBits: l.maxBits,
+    })),
+    wallSeconds: args.wallSeconds,
+    targetBits: r.targetBits,
+    budget: r.mode,
+    bits: args.bits,
+    ...(args.actBits !== undefined ? { actBits: args.actBits } : {}),
+    ...(args.finalBeta !== undefined ? { finalBeta: args.finalBeta } : {}),
+  };
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> =>
+  x !== null && typeof x === 'object' && !Array.isArray(x);
+
+function malformed(message: string): CsqError {
+  return new CsqError('CSQ_BAD_SUMMARY', message);
+}
+
+/** Parses summary.json; throws CSQ_BAD_SUMMARY naming `file` and the field that is wrong. */
+export function parseSummary(text: string, file = 'summary.json'): SummaryRecord {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw malformed(
+      `${file} is not JSON (${(e as Error).message}); it is written at the end of training: ` +
+        'rerun the training or restore the file.',
+    );
+  }
+  if (!isObject(v)) throw malformed(`${file} is not a JSON object.`);
+  const layers = v.layers;
+  if (!Array.isArray(layers)) {
+    throw malformed(`${file}: "layers" must be a list of { name, bits, params }.`);
+  }
+  layers.forEach((l, i) => {
+    if (
+      !isObject(l) ||
+      typeof l.name !== 'string' ||
+      typeof l.bits !== 'number' ||
+      !Number.isFinite(l.bits) ||
+      typeof l.params !== 'number' ||
+      !Number.isFinite(l.params)
+    ) {
+      throw malformed(
+        `${file}: layers[${i}] must be { "name": string, "bits": number, "params": number }, got ` +
+          `${JSON.stringify(l)}.`,
+      );
+    }
+  });
+  for (const k of [
+    'epochs',
+    'floatAccuracy',
+    'softAccuracy',
+    'exactAccuracy',
+    'sizeBytes',
+    'float32Bytes',
+    'compression',
+    'wallSeconds',
+    'targetBits',
+    'bits',
+    'actBits',
+    'finalBeta',
+  ]) {
+    const x = v[k];
+    if (x !== undefined && x !== null && (typeof x !== 'number' || !Number.isFinite(x))) {
+      throw malformed(`${file}: "${k}" must be a number or null, got ${JSON.stringify(x)}.`);
+    }
+  }
+  const avg = v.avgBits;
+  if (avg !== undefined && avg !== null && !isObject(avg)) {
+    throw malformed(`${file}: "avgBits" must be { "slots": number, "params": number }.`);
+  }
+  return v as unknown as SummaryRecord;
+}
