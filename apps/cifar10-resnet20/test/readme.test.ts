@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { documentedCommands, repoRoot, runAppCaptured } from '@csq/bench';
 import { tempDir } from '@csq/test-utils/data-files';
 import { describe, expect, it } from 'vitest';
 import { CIFAR_APP } from '../src/app-spec.js';
-import { documentedCommands, repoRoot, runAppCaptured } from '../src/harness/index.js';
 
 const root = tempDir('csq-app-cifar-readme-');
 const docs = ['results/README.md', 'apps/cifar10-resnet20/README.md'];

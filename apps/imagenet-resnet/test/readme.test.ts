@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { documentedCommands, repoRoot, runAppCaptured } from '@csq/app-cifar10-resnet20/harness';
+import { documentedCommands, repoRoot, runAppCaptured } from '@csq/bench';
 import { tempDir } from '@csq/test-utils/data-files';
 import { describe, expect, it } from 'vitest';
 import { IMAGENET_APP } from '../src/app-spec.js';
