@@ -110,10 +110,12 @@ async function coordinate(
   );
 
   let stopped = false;
+  let onSigint: (() => void) | undefined;
   const stop =
     opts.stop ??
     new Promise<void>((resolve) => {
-      process.once('SIGINT', () => resolve());
+      onSigint = () => resolve();
+      process.once('SIGINT', onSigint);
     });
   void stop.then(() => {
     stopped = true;
@@ -176,6 +178,7 @@ async function coordinate(
     if (changed) save();
     if (open() > 0) await Promise.race([stop, new Promise((r) => setTimeout(r, pollMs))]);
   }
+  if (onSigint) process.off('SIGINT', onSigint);
   save();
   const done = outcomes.filter((o) => o.result).length;
   say(

@@ -1,0 +1,105 @@
+/**
+ * A real redis-server for tests: on a free port of 127.0.0.1, with its own temporary
+ * directory, no persistence, a password, killed by `stop()`. Installs nothing: without the
+ * binary (Debian package redis-server, or CSQ_REDIS_SERVER=/path) tests skip and say why.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+/** The redis-server binary, or undefined when there is none. */
+export function findRedisServer(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.CSQ_REDIS_SERVER)
+    return existsSync(env.CSQ_REDIS_SERVER) ? env.CSQ_REDIS_SERVER : undefined;
+  for (const dir of [...(env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/sbin']) {
+    const p = join(dir, 'redis-server');
+    if (dir && existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A running test Redis. */
+export interface TestRedis {
+  port: number;
+  /** redis://:PASSWORD@127.0.0.1:PORT */
+  url: string;
+  password: string;
+  stop(): Promise<void>;
+}
+
+const canConnect = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const c = createConnection({ port, host: '127.0.0.1' });
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+
+/** Starts redis-server `bin` with `password`; resolves once it accepts connections. */
+export async function startRedis(bin: string, password: string): Promise<TestRedis> {
+  const dir = mkdtempSync(join(tmpdir(), 'csq-redis-'));
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    bin,
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--requirepass',
+      password,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let log = '';
+  child.stdout?.on('data', (d) => {
+    log += d;
+  });
+  child.stderr?.on('data', (d) => {
+    log += d;
+  });
+  const deadline = Date.now() + 20_000;
+  while (!(await canConnect(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`redis-server did not start on port ${port}: ${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    port,
+    password,
+    url: `redis://:${password}@127.0.0.1:${port}`,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
