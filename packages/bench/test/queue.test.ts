@@ -108,7 +108,13 @@ function startWorker(url: string): WorkerProcess {
       new Promise<void>((resolve, reject) => {
         if (re.test(out)) return resolve();
         const t = setTimeout(() => reject(new Error(`no ${re} in worker output:\n${out}`)), ms);
-        waiters.push({ re, done: () => (clearTimeout(t), resolve()) });
+        waiters.push({
+          re,
+          done: () => {
+            clearTimeout(t);
+            resolve();
+          },
+        });
       }),
   };
 }
