@@ -157,7 +157,11 @@ export function workerFlags(): Record<string, Flag> {
       arg: 'URL',
       help: 'the Redis of the sweep (redis://HOST:PORT, rediss://)',
     },
-    concurrency: { type: 'string', arg: 'K', help: 'jobs this process runs at once (default 1)' },
+    concurrency: {
+      type: 'string',
+      arg: 'K',
+      help: 'jobs at once (default 1): K worker processes, one job each',
+    },
     gpu: {
       type: 'string',
       arg: 'I',

@@ -28,8 +28,9 @@ import {
 } from './job.js';
 import { repoRoot, userPath } from './paths.js';
 import { runQueuedSweep } from './queue/coordinator.js';
-import { redactSecrets } from './queue/redis-url.js';
+import { parseQueueUrl, redactSecrets } from './queue/redis-url.js';
 import { runWorker } from './queue/worker.js';
+import { runWorkerPool } from './queue/worker-pool.js';
 import { configChanges, isFinishedRun } from './results.js';
 import { planJobs, runSweep, type SweepPlan } from './sweep.js';
 import { flagsToOverrides, parseCommandArgs } from './train-job.js';
@@ -110,12 +111,13 @@ async function workerCommand(spec: AppSpec, argv: string[], io: AppIO): Promise<
   const gpu = positiveInt('gpu', values.gpu as string | undefined, 0);
   const concurrency = positiveInt('concurrency', values.concurrency as string | undefined, 1);
   const lockSeconds = positiveInt('lock-seconds', values['lock-seconds'] as string | undefined, 1);
+  parseQueueUrl(values.queue);
+  if (concurrency !== undefined && concurrency > 1) return runWorkerPool({ argv, concurrency, io });
   return runWorker(spec, {
     url: values.queue,
     io,
     quiet: values.quiet === true,
     ...(gpu !== undefined ? { gpu } : {}),
-    ...(concurrency !== undefined ? { concurrency } : {}),
     ...(lockSeconds !== undefined ? { lockSeconds } : {}),
     ...(typeof values.data === 'string' ? { dataDir: userPath(values.data) } : {}),
     ...(typeof values.runs === 'string' ? { runsDir: userPath(values.runs) } : {}),

@@ -41,6 +41,7 @@ export {
 } from './queue/protocol.js';
 export { parseQueueUrl, type QueueTarget, redactSecrets } from './queue/redis-url.js';
 export { processQueuedJob, runWorker, type WorkerOptions } from './queue/worker.js';
+export { runWorkerPool, withoutConcurrency } from './queue/worker-pool.js';
 export { documentedCommands } from './readme-commands.js';
 export {
   type AppResult,

@@ -1,6 +1,6 @@
 /**
- * Sweeps through a real Redis: two worker processes, one killed with SIGKILL in the middle of
- * a job; results identical to a local sweep's; a second coordinator refused; a coordinator run
+ * Sweeps through a real Redis: two workers (one a pool of two processes), the other killed
+ * with SIGKILL in the middle of a job; results identical to a local sweep's; a second coordinator refused; a coordinator run
  * again records without training; a deterministic failure ends failed, not retried; no secret
  * of the queue URL in any output or file.
  */
@@ -70,7 +70,7 @@ interface WorkerProcess {
   exited: Promise<number | null>;
 }
 
-function startWorker(url: string): WorkerProcess {
+function startWorker(url: string, extra: string[] = []): WorkerProcess {
   const child = spawn(
     process.execPath,
     [
@@ -82,7 +82,8 @@ function startWorker(url: string): WorkerProcess {
       '--queue',
       url,
       '--lock-seconds',
-      '6',
+      '10',
+      ...extra,
     ],
     { cwd: dirname(here), stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -173,8 +174,9 @@ describe.skipIf(!bin)('sweeps on a BullMQ queue (real redis-server, two worker p
     expect(ref.err).toBe('');
     expect(ref.code).toBe(0);
 
+    // A: one job at a time; B: --concurrency 2, a pool of two worker processes
     const a = startWorker(redis.url);
-    const b = startWorker(redis.url);
+    const b = startWorker(redis.url, ['--concurrency', '2']);
     workers.push(a, b);
     const coordinator = runAppCaptured(TINY_SPEC, [
       ...sweepArgs('q', q.runs, q.results),
@@ -216,7 +218,10 @@ describe.skipIf(!bin)('sweeps on a BullMQ queue (real redis-server, two worker p
     expect(killed.queue!.attempts).toBeGreaterThanOrEqual(2);
     expect(killed.queue!.resumedEpochs).toBeGreaterThanOrEqual(2); // two float epochs kept
     expect(killed.queue!.note).toMatch(/a worker was lost.*resumed from the checkpoints/);
-    expect(killed.queue!.worker).toContain(`:${b.child.pid}`);
+    expect(killed.queue!.worker).not.toContain(`:${a.child.pid}`);
+    // B's two processes both took jobs
+    const takers = new Set([...b.output().matchAll(/worker (\S+): took/g)].map((m) => m[1]));
+    expect(takers.size).toBe(2);
   }, 300_000);
 
   it('run again: finished jobs are recorded from Redis or the results, never trained twice', async () => {
@@ -244,7 +249,7 @@ describe.skipIf(!bin)('sweeps on a BullMQ queue (real redis-server, two worker p
     const r = await runAppCaptured(TINY_SPEC, [...args, '--queue', redis.url]);
     coordinatorText.push(r.out, r.err);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/quickstart-smoke-0 failed: .*no-data/);
+    expect(r.err, r.err).toMatch(/quickstart-smoke-0 failed: .*no-data/);
     const md = readFileSync(join(root, 'bad-results', 'bad.md'), 'utf8');
     expect(md).toMatch(/- quickstart-smoke-0: failed \(.*no-data/);
     const queue = new Queue(queueName(TINY_SPEC), {

@@ -18,13 +18,12 @@ import {
   queueName,
 } from './protocol.js';
 import { parseQueueUrl, redactSecrets } from './redis-url.js';
+import { stopWithParent } from './worker-pool.js';
 
 /** Options of {@link runWorker}. */
 export interface WorkerOptions {
   /** redis:// or rediss:// URL. */
   url: string;
-  /** Jobs run at once by this process (default 1). */
-  concurrency?: number;
   /** GPU index: sets CUDA_VISIBLE_DEVICES before the backend loads. */
   gpu?: number;
   /** Replaces the coordinator's data directory (when it is mounted elsewhere here). */
@@ -118,19 +117,14 @@ export async function processQueuedJob(
 }
 
 /**
- * Runs a worker until it is told to stop (Ctrl-C or SIGTERM: the running jobs stop after
+ * Runs a worker (one job at a time; `--concurrency K` runs K of them, see worker-pool.ts) until
+ * it is told to stop (Ctrl-C or SIGTERM: the running jobs stop after
  * their batch with a checkpoint and go back to the queue; another Ctrl-C quits at once).
  * Returns the exit code.
  */
 export async function runWorker(spec: AppSpec, opts: WorkerOptions): Promise<number> {
   const target = parseQueueUrl(opts.url);
-  const concurrency = opts.concurrency ?? 1;
   const lockSeconds = opts.lockSeconds ?? 60;
-  if (!Number.isInteger(concurrency) || concurrency < 1)
-    throw new CsqError(
-      'CSQ_BAD_FLAG',
-      `--concurrency expects a positive integer, got ${concurrency}.`,
-    );
   if (!(lockSeconds >= 1))
     throw new CsqError('CSQ_BAD_FLAG', `--lock-seconds expects a number >= 1, got ${lockSeconds}.`);
   if (opts.gpu !== undefined) process.env.CUDA_VISIBLE_DEVICES = String(opts.gpu);
@@ -143,7 +137,7 @@ export async function runWorker(spec: AppSpec, opts: WorkerOptions): Promise<num
     {
       connection: target.connection,
       prefix: QUEUE_PREFIX,
-      concurrency,
+      concurrency: 1,
       lockDuration: lockSeconds * 1000,
       stalledInterval: Math.max(1000, (lockSeconds * 1000) / 2),
       maxStalledCount: MAX_STALLED,
@@ -167,9 +161,10 @@ export async function runWorker(spec: AppSpec, opts: WorkerOptions): Promise<num
       });
     });
   say(
-    `taking jobs of queue ${queueName(spec)} on ${target.display} (concurrency ${concurrency}, ` +
+    `taking jobs of queue ${queueName(spec)} on ${target.display} (` +
       `lock ${lockSeconds} s${opts.gpu !== undefined ? `, CUDA_VISIBLE_DEVICES=${opts.gpu}` : ''})`,
   );
+  stopWithParent();
   const running = worker.run();
   await Promise.race([stop, running]);
   say('stopping: running jobs save a checkpoint and go back to the queue');
