@@ -22,7 +22,7 @@ import {
   type SweepRecord,
 } from '../src/index.js';
 import { TINY_SPEC } from './fixtures.js';
-import { findRedisServer, startRedis, type TestRedis } from './redis-server.js';
+import { findOpenssl, findRedisServer, startRedis, type TestRedis } from './redis-server.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = findRedisServer();
@@ -301,4 +301,30 @@ describe.skipIf(!bin)('sweeps on a BullMQ queue (real redis-server, two worker p
     expect(texts.join('\n')).toContain('redis://:***@127.0.0.1');
     for (const t of texts) expect(t).not.toContain(PASSWORD);
   });
+});
+
+describe.skipIf(!bin || !findOpenssl())('a queue behind TLS (rediss://, a private CA)', () => {
+  it('connects with CSQ_QUEUE_CA, takes the sweep lock and queues a job', async () => {
+    const redis = await startRedis(bin!, PASSWORD, { tls: true });
+    try {
+      expect(redis.url.startsWith('rediss://')).toBe(true);
+      const target = parseQueueUrl(redis.url, { CSQ_QUEUE_CA: redis.caFile });
+      expect(target.display).toBe(`rediss://:***@127.0.0.1:${redis.port}`);
+      const queue = new Queue(queueName(TINY_SPEC), {
+        connection: target.connection,
+        prefix: QUEUE_PREFIX,
+      });
+      try {
+        const lock = await lockSweep(queue, 'tls', { ttlMs: 5000 });
+        await queue.add('train', { probe: true }, { jobId: queuedJobId('tls', 'probe') });
+        const job = await queue.getJob(queuedJobId('tls', 'probe'));
+        expect(await job!.getState()).toBe('waiting');
+        await lock.release();
+      } finally {
+        await queue.close();
+      }
+    } finally {
+      await redis.stop();
+    }
+  }, 60_000);
 });

@@ -3,8 +3,8 @@
  * directory, no persistence, a password, killed by `stop()`. Installs nothing: without the
  * binary (Debian package redis-server, or CSQ_REDIS_SERVER=/path) tests skip and say why.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -18,6 +18,69 @@ export function findRedisServer(env: NodeJS.ProcessEnv = process.env): string | 
     if (dir && existsSync(p)) return p;
   }
   return undefined;
+}
+
+/** openssl, or undefined (TLS tests skip without it). */
+export function findOpenssl(): string | undefined {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore', timeout: 10_000 });
+    return 'openssl';
+  } catch {
+    return undefined;
+  }
+}
+
+/** A CA and a server certificate for 127.0.0.1 signed by it, written into `dir`. */
+function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
+  const f = (n: string) => join(dir, n);
+  const run = (args: string[]) =>
+    execFileSync('openssl', args, { cwd: dir, stdio: 'ignore', timeout: 60_000 });
+  run([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.pem'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=csq-test-ca',
+  ]);
+  run([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    f('server.key'),
+    '-out',
+    f('server.csr'),
+    '-subj',
+    '/CN=127.0.0.1',
+  ]);
+  writeFileSync(f('ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
+  run([
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    f('server.pem'),
+    '-days',
+    '2',
+    '-extfile',
+    f('ext.cnf'),
+  ]);
+  return { ca: f('ca.pem'), cert: f('server.pem'), key: f('server.key') };
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -38,6 +101,8 @@ export interface TestRedis {
   /** redis://:PASSWORD@127.0.0.1:PORT */
   url: string;
   password: string;
+  /** With `tls`: the CA's PEM file (for CSQ_QUEUE_CA); the URL is rediss://. */
+  caFile?: string;
   stop(): Promise<void>;
 }
 
@@ -51,15 +116,35 @@ const canConnect = (port: number) =>
     c.once('error', () => resolve(false));
   });
 
-/** Starts redis-server `bin` with `password`; resolves once it accepts connections. */
-export async function startRedis(bin: string, password: string): Promise<TestRedis> {
+/**
+ * Starts redis-server `bin` with `password` (and only a TLS port, with a fresh CA, when `tls`);
+ * resolves once it accepts connections.
+ */
+export async function startRedis(
+  bin: string,
+  password: string,
+  opts: { tls?: boolean } = {},
+): Promise<TestRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'csq-redis-'));
   const port = await freePort();
+  const certs = opts.tls ? makeCertificates(dir) : undefined;
+  const ports = certs
+    ? [
+        ...['--port', '0', '--tls-port', String(port), '--tls-auth-clients', 'no'],
+        ...[
+          '--tls-cert-file',
+          certs.cert,
+          '--tls-key-file',
+          certs.key,
+          '--tls-ca-cert-file',
+          certs.ca,
+        ],
+      ]
+    : ['--port', String(port)];
   const child: ChildProcess = spawn(
     bin,
     [
-      '--port',
-      String(port),
+      ...ports,
       '--bind',
       '127.0.0.1',
       '--dir',
@@ -92,7 +177,8 @@ export async function startRedis(bin: string, password: string): Promise<TestRed
   return {
     port,
     password,
-    url: `redis://:${password}@127.0.0.1:${port}`,
+    url: `${certs ? 'rediss' : 'redis'}://:${password}@127.0.0.1:${port}`,
+    ...(certs ? { caFile: certs.ca } : {}),
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

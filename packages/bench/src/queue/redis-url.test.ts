@@ -49,6 +49,14 @@ describe('parseQueueUrl', () => {
   });
 });
 
+describe('CSQ_QUEUE_CA', () => {
+  it('a missing CA file is refused, naming the variable', () => {
+    expect(() => parseQueueUrl('rediss://h:1', { CSQ_QUEUE_CA: '/nonexistent/ca.pem' })).toThrow(
+      /CSQ_QUEUE_CA names "\/nonexistent\/ca.pem", which does not exist/,
+    );
+  });
+});
+
 describe('redactSecrets', () => {
   it('hides the credentials of every redis URL in a text', () => {
     expect(

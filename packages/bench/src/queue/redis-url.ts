@@ -3,6 +3,7 @@
  * Parsed into BullMQ's connection options; the password is never printed or written anywhere:
  * every text that could hold the URL goes through {@link redactSecrets}.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { CsqError } from '@csq/core';
 import type { ConnectionOptions } from 'bullmq';
 
@@ -24,9 +25,23 @@ export function redactSecrets(text: string): string {
   });
 }
 
+function caOf(env: NodeJS.ProcessEnv): { ca?: string } {
+  const path = env.CSQ_QUEUE_CA;
+  if (!path) return {};
+  if (!existsSync(path)) {
+    throw new CsqError(
+      'CSQ_BAD_QUEUE_URL',
+      `CSQ_QUEUE_CA names "${path}", which does not exist; give the PEM file of the CA that signed the Redis server's certificate.`,
+    );
+  }
+  return { ca: readFileSync(path, 'utf8') };
+}
+
 /**
  * Parses a queue URL. The password may also come from the environment variable
- * CSQ_QUEUE_PASSWORD (kept out of the process list and shell history) when the URL has none.
+ * CSQ_QUEUE_PASSWORD (kept out of the process list and shell history) when the URL has none;
+ * for `rediss://`, CSQ_QUEUE_CA names a PEM file of the certificate authority to trust (a
+ * private CA; public ones are trusted as by Node).
  */
 export function parseQueueUrl(url: string, env: NodeJS.ProcessEnv = process.env): QueueTarget {
   const shown = redactSecrets(url);
@@ -67,7 +82,7 @@ export function parseQueueUrl(url: string, env: NodeJS.ProcessEnv = process.env)
     db,
     ...(username !== undefined ? { username } : {}),
     ...(password !== undefined && password !== '' ? { password } : {}),
-    ...(u.protocol === 'rediss:' ? { tls: { servername: host } } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: { servername: host, ...caOf(env) } } : {}),
   };
   const auth = password ? `${username ?? ''}:***@` : username ? `${username}@` : '';
   return {
