@@ -128,8 +128,11 @@ async function coordinate(
       const o = outcomes[i]!;
       if (o.status !== 'pending') continue;
       const id = queuedJobId(plan.name, o.job);
-      const bull = await queue.getJob(id);
-      const state = bull ? await bull.getState() : 'missing';
+      // the state first, then the job: a job read before it finished has no return value or
+      // failure reason yet, even when its state (read after) says completed or failed
+      const current = await queue.getJobState(id);
+      const bull = current === 'unknown' ? undefined : await queue.getJob(id);
+      const state = bull ? current : 'missing';
       if (state === 'completed' && bull) {
         const { result } = bull.returnvalue as QueuedReturn;
         recordResult(result, ctx);
