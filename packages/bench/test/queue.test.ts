@@ -87,6 +87,7 @@ function startWorker(url: string, extra: string[] = []): WorkerProcess {
     ],
     { cwd: dirname(here), stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  process.once('exit', () => child.kill('SIGKILL'));
   let out = '';
   const waiters: { re: RegExp; done: () => void }[] = [];
   const onData = (d: Buffer) => {

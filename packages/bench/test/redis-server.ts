@@ -158,6 +158,9 @@ export async function startRedis(
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  // never outlive the test process, even when it ends without calling stop()
+  const onExit = () => child.kill('SIGKILL');
+  process.once('exit', onExit);
   let log = '';
   child.stdout?.on('data', (d) => {
     log += d;
@@ -180,6 +183,7 @@ export async function startRedis(
     url: `${certs ? 'rediss' : 'redis'}://:${password}@127.0.0.1:${port}`,
     ...(certs ? { caFile: certs.ca } : {}),
     async stop() {
+      process.off('exit', onExit);
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGKILL');
