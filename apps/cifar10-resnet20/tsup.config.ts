@@ -1,9 +1,9 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', main: 'src/main.ts', 'harness/index': 'src/harness/index.ts' },
+  entry: { index: 'src/index.ts', main: 'src/main.ts' },
   format: ['esm'],
-  dts: { entry: { index: 'src/index.ts', 'harness/index': 'src/harness/index.ts' } },
+  dts: { entry: { index: 'src/index.ts' } },
   clean: true,
   sourcemap: true,
   target: 'es2022',

@@ -2,7 +2,7 @@
  * The CIFAR-10 ResNet-20 app: the paper's two CIFAR recipes (spec 6), on the CIFAR-10 binary
  * batches, downloaded and checked on request.
  */
-import type { AppSpec } from './harness/job.js';
+import type { AppSpec } from '@csq/bench';
 
 /** Settings of `--smoke`: two epochs (one search, one ticket) over 32 images, batches of 16. */
 export const CIFAR_SMOKE = { epochs: 2, batch: 16, limitTrain: 32, evalBatch: 50 } as const;

@@ -1,6 +1,4 @@
 /**
- * @csq/app-cifar10-resnet20: the CIFAR-10 ResNet-20 benchmark app, and (at ./harness) the
- * harness it shares with apps/imagenet-resnet.
+ * @csq/app-cifar10-resnet20: the CIFAR-10 ResNet-20 benchmark app, a spec for @csq/bench.
  */
 export { CIFAR_APP, CIFAR_SMOKE } from './app-spec.js';
-export * from './harness/index.js';

@@ -3,7 +3,7 @@
  * FLAGS`, or bin/cifar10-resnet20.mjs after a build).
  */
 import '@tensorflow/tfjs';
+import { runApp } from '@csq/bench';
 import { CIFAR_APP } from './app-spec.js';
-import { runApp } from './harness/app.js';
 
 process.exitCode = await runApp(CIFAR_APP, process.argv.slice(2));

@@ -1,8 +1,5 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { tempDir } from '@csq/test-utils/data-files';
-import { describe, expect, it } from 'vitest';
-import { CIFAR_APP } from '../src/app-spec.js';
 import {
   type AppSpec,
   jobConfig,
@@ -11,7 +8,10 @@ import {
   parseList,
   repoRoot,
   runAppCaptured,
-} from '../src/harness/index.js';
+} from '@csq/bench';
+import { tempDir } from '@csq/test-utils/data-files';
+import { describe, expect, it } from 'vitest';
+import { CIFAR_APP } from '../src/app-spec.js';
 
 const root = tempDir('csq-app-flags-');
 const run = (args: string[]) => runAppCaptured(CIFAR_APP, args);

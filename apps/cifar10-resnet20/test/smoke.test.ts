@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import { type AppResult, resultRow, runAppCaptured } from '@csq/bench';
 import { tempDir, writeCifar10Dataset } from '@csq/test-utils/data-files';
 import { describe, expect, it } from 'vitest';
 import { CIFAR_APP } from '../src/app-spec.js';
-import { type AppResult, resultRow, runAppCaptured } from '../src/harness/index.js';
 
 const root = tempDir('csq-app-cifar-smoke-');
 const data = join(root, 'cifar10');

@@ -1,15 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type AppResult, meanStd, resultRow, runAppCaptured, type SweepRecord } from '@csq/bench';
 import { tempDir, writeCifar10Dataset } from '@csq/test-utils/data-files';
 import { describe, expect, it } from 'vitest';
 import { CIFAR_APP } from '../src/app-spec.js';
-import {
-  type AppResult,
-  meanStd,
-  resultRow,
-  runAppCaptured,
-  type SweepRecord,
-} from '../src/harness/index.js';
 
 const root = tempDir('csq-app-cifar-sweep-');
 const data = join(root, 'cifar10');

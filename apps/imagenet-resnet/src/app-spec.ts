@@ -4,7 +4,7 @@
  * classifier at 8 bits), read from an image folder with random-resized-crop + flip for training
  * and resize 256 / centre crop 224 for evaluation (spec 6).
  */
-import type { AppSpec } from '@csq/app-cifar10-resnet20/harness';
+import type { AppSpec } from '@csq/bench';
 
 /**
  * Settings of `--smoke`: 32x32 crops (not 224: a ResNet-50 step at 224 is far too slow for a

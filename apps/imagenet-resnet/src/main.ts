@@ -3,7 +3,7 @@
  * FLAGS`, or bin/imagenet-resnet.mjs after a build).
  */
 import '@tensorflow/tfjs';
-import { runApp } from '@csq/app-cifar10-resnet20/harness';
+import { runApp } from '@csq/bench';
 import { IMAGENET_APP } from './app-spec.js';
 
 process.exitCode = await runApp(IMAGENET_APP, process.argv.slice(2));

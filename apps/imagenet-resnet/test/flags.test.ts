@@ -1,4 +1,4 @@
-import { recipeConfig, runAppCaptured } from '@csq/app-cifar10-resnet20/harness';
+import { recipeConfig, runAppCaptured } from '@csq/bench';
 import { describe, expect, it } from 'vitest';
 import { IMAGENET_APP, imagenetSmoke } from '../src/app-spec.js';
 

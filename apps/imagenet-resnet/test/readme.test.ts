@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { documentedCommands, repoRoot, runAppCaptured } from '@csq/app-cifar10-resnet20/harness';
+import { documentedCommands, repoRoot, runAppCaptured } from '@csq/bench';
 import { tempDir } from '@csq/test-utils/data-files';
 import { describe, expect, it } from 'vitest';
 import { IMAGENET_APP } from '../src/app-spec.js';
@@ -21,10 +21,21 @@ describe('the commands the READMEs give for this app', () => {
       expect(text.some((t) => t.includes(part))).toBe(true);
     expect(text.some((t) => t.startsWith('--sweep'))).toBe(true);
     expect(text.some((t) => t.startsWith('--smoke'))).toBe(true);
+    expect(text.some((t) => t.startsWith('--sweep') && t.includes('--queue redis://'))).toBe(true);
+    expect(text.some((t) => t.startsWith('worker --queue redis://'))).toBe(true);
+  });
+
+  it('worker commands parse (their flags are checked before --help prints)', async () => {
+    for (const [doc, args] of commands.filter(([, a]) => a[0] === 'worker')) {
+      const r = await runAppCaptured(IMAGENET_APP, [...args, '--help']);
+      expect(r.err, `${doc}: ${args.join(' ')}`).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/^Usage: csq-[a-z0-9-]+ worker --queue/);
+    }
   });
 
   it('parse, and full runs train the recipe as written (only the budget may change)', async () => {
-    for (const [doc, args] of commands) {
+    for (const [doc, args] of commands.filter(([, a]) => a[0] !== 'worker')) {
       const r = await runAppCaptured(IMAGENET_APP, [
         ...args,
         '--dry-run',

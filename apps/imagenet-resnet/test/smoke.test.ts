@@ -1,11 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  type AppResult,
-  resultRow,
-  runAppCaptured,
-  type SweepRecord,
-} from '@csq/app-cifar10-resnet20/harness';
+import { type AppResult, resultRow, runAppCaptured, type SweepRecord } from '@csq/bench';
 import { tempDir, writeImageFolder } from '@csq/test-utils/data-files';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IMAGENET_APP } from '../src/app-spec.js';

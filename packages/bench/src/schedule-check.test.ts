@@ -1,8 +1,7 @@
-import type { RunConfig } from '@csq/cli';
-import type { MetricsLine } from '@csq/trainer';
 import { describe, expect, it } from 'vitest';
 import { recipeConfig } from './job.js';
 import { checkSchedule } from './schedule-check.js';
+import type { MetricsLine, RunConfig } from './train-job.js';
 
 const bitsA = { conv1: 8, fc: 5 };
 const bitsB = { conv1: 6, fc: 3 };

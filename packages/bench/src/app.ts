@@ -1,12 +1,22 @@
 /**
  * The command line every benchmark app shares: one job (`--recipe R --seed S`), a sweep
- * (`--sweep --recipe R1,R2 --target-bits 2,3 --seeds 0,1,2`) or a smoke run of either
- * (`--smoke`, a few steps on tiny files). Training, data and summaries are @csq/cli's.
+ * (`--sweep --recipe R1,R2 --target-bits 2,3 --seeds 0,1,2`), on this machine or through a
+ * queue (`--queue redis://...`, with `<app> worker` on each GPU), or a smoke run of either
+ * (`--smoke`, a few steps on tiny files).
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { flagsToOverrides, parseCommandArgs } from '@csq/cli';
 import { CsqError } from '@csq/core';
+import {
+  appFlags,
+  appHelp,
+  IMAGE_FOLDER_ONLY,
+  PASS_THROUGH,
+  parseList,
+  parseOptions,
+  workerFlags,
+  workerHelp,
+} from './app-flags.js';
 import {
   type AppIO,
   type AppSpec,
@@ -17,143 +27,13 @@ import {
   runJob,
 } from './job.js';
 import { repoRoot, userPath } from './paths.js';
+import { runQueuedSweep } from './queue/coordinator.js';
+import { parseQueueUrl, redactSecrets } from './queue/redis-url.js';
+import { runWorker } from './queue/worker.js';
+import { runWorkerPool } from './queue/worker-pool.js';
 import { configChanges, isFinishedRun } from './results.js';
 import { planJobs, runSweep, type SweepPlan } from './sweep.js';
-
-type Flag = { type: 'string' | 'boolean'; short?: string; help: string; arg?: string };
-
-/** csq train flags an app passes through (each overrides the recipe; see `csq train --help`). */
-const PASS_THROUGH = ['epochs', 'batch', 'lr', 'lambda', 'limit-train', 'backend'] as const;
-const IMAGE_FOLDER_ONLY = ['image-size', 'workers'] as const;
-
-/** The flags of an app. */
-export function appFlags(spec: AppSpec): Record<string, Flag> {
-  const flags: Record<string, Flag> = {
-    recipe: {
-      type: 'string',
-      arg: 'NAME[,NAME]',
-      help: `recipe(s): ${spec.recipes.join(', ')} (a sweep may list several; default: all)`,
-    },
-    data: {
-      type: 'string',
-      arg: 'DIR',
-      help: `the ${spec.dataKind === 'cifar10' ? 'CIFAR-10' : 'image-folder'} data directory (default ${spec.defaultData})`,
-    },
-    ...(spec.download
-      ? {
-          download: {
-            type: 'boolean' as const,
-            help: 'download CIFAR-10 into DIR first and check its md5 (needs a network)',
-          },
-        }
-      : {}),
-    seed: { type: 'string', arg: 'S', help: 'seed of one run (default 0)' },
-    'target-bits': {
-      type: 'string',
-      arg: 'B[,B]',
-      help: "target average bits (default: the recipe's; a sweep may list several)",
-    },
-    sweep: { type: 'boolean', help: 'run every recipe x target bits x seed, one after another' },
-    seeds: { type: 'string', arg: 'S,S,...', help: 'seeds of a sweep (default 0)' },
-    name: {
-      type: 'string',
-      arg: 'NAME',
-      help: `sweep name: results/NAME.md and .json (default sweep-${spec.name})`,
-    },
-    smoke: {
-      type: 'boolean',
-      help: 'a few steps with shrunken settings on small files (tests the pipeline; never a result)',
-    },
-    epochs: {
-      type: 'string',
-      arg: 'N',
-      help: 'epochs (per round for rounds recipes); changes the recipe',
-    },
-    batch: { type: 'string', arg: 'N', help: 'batch size; changes the recipe' },
-    lr: { type: 'string', arg: 'X', help: 'peak learning rate; changes the recipe' },
-    lambda: { type: 'string', arg: 'X', help: 'budget-term strength; changes the recipe' },
-    'limit-train': {
-      type: 'string',
-      arg: 'N',
-      help: 'train on the first N images only; changes the recipe',
-    },
-    ...(spec.dataKind === 'imagefolder'
-      ? {
-          'image-size': {
-            type: 'string' as const,
-            arg: 'N',
-            help: 'crop size (default 224); changes the recipe',
-          },
-          workers: {
-            type: 'string' as const,
-            arg: 'N',
-            help: 'JPEG decoding threads (default: cores - 1)',
-          },
-        }
-      : {}),
-    'width-multiplier': {
-      type: 'string',
-      arg: 'X',
-      help: 'channel multiplier of the ResNet (default 1); changes the recipe',
-    },
-    backend: {
-      type: 'string',
-      arg: 'NAME',
-      help: 'auto (default), tfjs-node-gpu, webgpu, tfjs-node, wasm or cpu',
-    },
-    runs: {
-      type: 'string',
-      arg: 'DIR',
-      help: `run directories (default <repo>/runs/${spec.name})`,
-    },
-    results: { type: 'string', arg: 'DIR', help: 'results directory (default <repo>/results)' },
-    quiet: { type: 'boolean', help: 'no per-epoch progress' },
-    'dry-run': {
-      type: 'boolean',
-      help: 'list the jobs (id, new/resumes/finished, changes from the recipe); run nothing',
-    },
-    help: { type: 'boolean', short: 'h', help: 'this help' },
-  };
-  return flags;
-}
-
-/** The help text of an app. */
-export function appHelp(spec: AppSpec): string {
-  const rows = Object.entries(appFlags(spec)).map(
-    ([k, f]) => `  --${k}${f.arg ? ` ${f.arg}` : ''}`.padEnd(30) + f.help,
-  );
-  return [
-    `Usage: ${spec.command} --recipe NAME [--data DIR] [--seed S] [flags]`,
-    `       ${spec.command} --sweep [--recipe A,B] [--target-bits 2,3] [--seeds 0,1,2] [flags]`,
-    `       ${spec.command} --smoke --recipe NAME --data DIR_WITH_SMALL_FILES [--sweep ...]`,
-    '',
-    `${spec.title}.`,
-    'Trains the CSQ model and a float baseline with the same schedule (csq train), writes',
-    `results/<job>.json, rewrites results/${spec.name}.md, skips finished jobs and resumes`,
-    'stopped ones when run again.',
-    '',
-    spec.dataHelp,
-    '',
-    'Flags:',
-    ...rows,
-  ].join('\n');
-}
-
-/** Parses "0,1,2" into numbers (integers when `int`). */
-export function parseList(flag: string, value: string, int: boolean): number[] {
-  const parts = value.split(',').map((s) => s.trim());
-  const nums = parts.map(Number);
-  if (
-    parts.some((p) => p === '') ||
-    nums.some((n) => !Number.isFinite(n) || (int && (!Number.isInteger(n) || n < 0)))
-  ) {
-    throw new CsqError(
-      'CSQ_BAD_FLAG',
-      `--${flag} expects ${int ? 'non-negative integers' : 'numbers'} separated by commas, got "${value}".`,
-    );
-  }
-  return [...new Set(nums)];
-}
+import { flagsToOverrides, parseCommandArgs } from './train-job.js';
 
 function recipesOf(spec: AppSpec, value: string | undefined, sweep: boolean): string[] {
   if (value === undefined) {
@@ -195,25 +75,59 @@ export async function runApp(spec: AppSpec, argv: string[], io?: AppIO): Promise
     return await runAppOrThrow(spec, args, streams);
   } catch (e) {
     if ((e as Error).name === 'CsqError') {
-      streams.err.write(`${spec.command}: ${(e as Error).message}\n`);
+      streams.err.write(`${spec.command}: ${redactSecrets((e as Error).message)}\n`);
       return 2;
     }
     throw e;
   }
 }
 
-async function runAppOrThrow(spec: AppSpec, argv: string[], io: AppIO): Promise<number> {
-  const flags = appFlags(spec);
+function positiveInt(flag: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min)
+    throw new CsqError('CSQ_BAD_FLAG', `--${flag} expects an integer >= ${min}, got "${value}".`);
+  return n;
+}
+
+/** `<app> worker ...`: takes queued jobs until Ctrl-C. */
+async function workerCommand(spec: AppSpec, argv: string[], io: AppIO): Promise<number> {
   const { values, positionals } = parseCommandArgs(
-    spec.command,
+    `${spec.command} worker`,
     argv,
-    Object.fromEntries(
-      Object.entries(flags).map(([k, f]) => [
-        k,
-        { type: f.type, ...(f.short ? { short: f.short } : {}) },
-      ]),
-    ),
+    parseOptions(workerFlags()),
   );
+  if (values.help) {
+    io.out.write(`${workerHelp(spec)}\n`);
+    return 0;
+  }
+  if (positionals.length)
+    throw new CsqError('CSQ_BAD_FLAG', `${spec.command} worker takes no positional arguments.`);
+  if (typeof values.queue !== 'string')
+    throw new CsqError(
+      'CSQ_BAD_FLAG',
+      `${spec.command} worker needs --queue redis://HOST:PORT (the Redis of the sweep's coordinator).`,
+    );
+  const gpu = positiveInt('gpu', values.gpu as string | undefined, 0);
+  const concurrency = positiveInt('concurrency', values.concurrency as string | undefined, 1);
+  const lockSeconds = positiveInt('lock-seconds', values['lock-seconds'] as string | undefined, 1);
+  parseQueueUrl(values.queue);
+  if (concurrency !== undefined && concurrency > 1) return runWorkerPool({ argv, concurrency, io });
+  return runWorker(spec, {
+    url: values.queue,
+    io,
+    quiet: values.quiet === true,
+    ...(gpu !== undefined ? { gpu } : {}),
+    ...(lockSeconds !== undefined ? { lockSeconds } : {}),
+    ...(typeof values.data === 'string' ? { dataDir: userPath(values.data) } : {}),
+    ...(typeof values.runs === 'string' ? { runsDir: userPath(values.runs) } : {}),
+  });
+}
+
+async function runAppOrThrow(spec: AppSpec, argv: string[], io: AppIO): Promise<number> {
+  if (argv[0] === 'worker') return workerCommand(spec, argv.slice(1), io);
+  const flags = appFlags(spec);
+  const { values, positionals } = parseCommandArgs(spec.command, argv, parseOptions(flags));
   if (values.help) {
     io.out.write(`${appHelp(spec)}\n`);
     return 0;
@@ -232,6 +146,11 @@ async function runAppOrThrow(spec: AppSpec, argv: string[], io: AppIO): Promise<
     throw new CsqError('CSQ_BAD_FLAG', '--seeds is for sweeps; add --sweep, or give one --seed.');
   if (!sweep && values.name !== undefined)
     throw new CsqError('CSQ_BAD_FLAG', '--name names a sweep; add --sweep.');
+  if (!sweep && values.queue !== undefined)
+    throw new CsqError(
+      'CSQ_BAD_FLAG',
+      '--queue sends the jobs of a sweep to workers; add --sweep (a single job is a sweep of one seed).',
+    );
 
   const recipes = recipesOf(spec, values.recipe as string | undefined, sweep);
   const targets =
@@ -308,7 +227,9 @@ async function runAppOrThrow(spec: AppSpec, argv: string[], io: AppIO): Promise<
   }
   if (values['dry-run'] === true) return dryRun(plan, ctx, sweep);
   if (sweep) {
-    const command = `${spec.command} ${argv.join(' ')}`;
+    const command = redactSecrets(`${spec.command} ${argv.join(' ')}`);
+    if (typeof values.queue === 'string')
+      return (await runQueuedSweep(plan, ctx, command, { url: values.queue })).code;
     return (await runSweep(plan, ctx, command)).code;
   }
   const outcome = await runJob(planJobs(plan)[0]!, ctx);

@@ -5,8 +5,7 @@
  * bits the last search round found. Every result carries these checks, so a row produced by a
  * broken schedule says so.
  */
-import type { RunConfig } from '@csq/cli';
-import type { MetricsLine } from '@csq/trainer';
+import type { MetricsLine, RunConfig } from './train-job.js';
 
 /** One named check and what was seen. */
 export interface ScheduleCheck {

@@ -13,11 +13,16 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { type RunConfig, validateRunConfig } from '@csq/cli';
 import { CsqError } from '@csq/core';
-import { type MetricsLine, parseMetrics, type RunSummary } from '@csq/trainer';
 import { type MachineInfo, machineLabel } from './machine.js';
 import { checkSchedule, type ScheduleCheck } from './schedule-check.js';
+import {
+  type MetricsLine,
+  parseMetrics,
+  type RunConfig,
+  type RunSummary,
+  validateRunConfig,
+} from './train-job.js';
 
 /** A setting of the run that differs from its recipe. */
 export interface ConfigChange {
@@ -73,6 +78,28 @@ export interface AppResult {
   commit?: string;
   /** The resolved run config (config.json). */
   config: RunConfig;
+  /** How the job ran when a sweep went through a queue (`--queue`); absent for local runs. */
+  queue?: QueueRecord;
+}
+
+/** results/<job>.json's record of a job that ran on a queue worker. */
+export interface QueueRecord {
+  /** The sweep that enqueued it. */
+  sweep: string;
+  /** The worker that finished it (host, process id, GPU when given). */
+  worker: string;
+  /** How many times a worker started the job (more than 1: a worker was lost or it failed). */
+  attempts: number;
+  /** Epochs (both models) the finishing worker took over from an earlier worker's checkpoints. */
+  resumedEpochs: number;
+  /**
+   * True when an earlier worker had trained epochs that the finishing worker could not see (no
+   * checkpoint in its run directory: the run directories are not on shared storage), so the job
+   * trained again from scratch.
+   */
+  restartedFromScratch: boolean;
+  /** What happened, in words, when it was not a plain first attempt. */
+  note?: string;
 }
 
 type Summary = RunSummary & {

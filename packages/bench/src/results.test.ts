@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '@csq/test-utils/data-files';
 import { describe, expect, it } from 'vitest';
-import { CIFAR_APP } from '../app-spec.js';
+import { CIFAR_SPEC as CIFAR_APP } from '../test/fixtures.js';
 import { jobConfig, recipeConfig } from './job.js';
 import type { MachineInfo } from './machine.js';
 import { type AppResult, collectResult, configChanges, resultRow } from './results.js';

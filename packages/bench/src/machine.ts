@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { arch, availableParallelism, cpus, platform, release, totalmem } from 'node:os';
-import { describeBackend } from '@csq/trainer-node';
+import { describeBackend } from './train-job.js';
 
 /** What a result records about its machine. */
 export interface MachineInfo {

@@ -169,6 +169,58 @@ function writeAtomic(path: string, text: string): void {
   renameSync(`${path}.tmp`, path);
 }
 
+/** What a sweep came to: exit code, every job's outcome, its table and record. */
+export interface SweepResult {
+  code: number;
+  outcomes: JobOutcome[];
+  files: { md: string; json: string };
+}
+
+/** The files of a sweep: results/<name>.md and results/<name>.json. */
+export function sweepFiles(plan: Pick<SweepPlan, 'name'>, resultsDir: string) {
+  return { md: join(resultsDir, `${plan.name}.md`), json: join(resultsDir, `${plan.name}.json`) };
+}
+
+/** The outcomes of a sweep's jobs before any runs: finished (a result file) or pending. */
+export function initialOutcomes(jobs: Job[], resultsDir: string): JobOutcome[] {
+  return jobs.map((j) => {
+    const id = jobId(j);
+    const result = readResult(join(resultsDir, `${id}.json`));
+    return { job: id, status: result ? 'skipped' : 'pending', ...(result ? { result } : {}) };
+  });
+}
+
+/** Rewrites a sweep's table and record from its outcomes so far. */
+export function saveSweep(
+  plan: SweepPlan,
+  ctx: Pick<JobContext, 'spec' | 'resultsDir'>,
+  command: string,
+  outcomes: JobOutcome[],
+): void {
+  const files = sweepFiles(plan, ctx.resultsDir);
+  mkdirSync(ctx.resultsDir, { recursive: true });
+  const finished = outcomes.map((o) => o.result).filter((r): r is AppResult => !!r);
+  const record: SweepRecord = {
+    format: 'csq-app-sweep',
+    version: 1,
+    app: ctx.spec.name,
+    name: plan.name,
+    command,
+    smoke: plan.smoke,
+    jobs: outcomes.map((o) => ({
+      job: o.job,
+      status: o.status,
+      ...(o.message ? { message: o.message } : {}),
+      ...(o.result ? { result: `${o.job}.json` } : {}),
+    })),
+    groups: groupResults(finished),
+    updatedAt: new Date().toISOString(),
+  };
+  writeAtomic(files.json, `${JSON.stringify(record, null, 2)}\n`);
+  const title = `${ctx.spec.title}: sweep ${plan.name}`;
+  writeAtomic(files.md, renderSweep({ title, command, outcomes }));
+}
+
 /**
  * Runs a sweep's jobs one after another (see {@link runJob}); stops at Ctrl-C (exit 130, the
  * same command continues) and goes on past a failed job (exit 1 at the end). Returns the exit
@@ -178,40 +230,11 @@ export async function runSweep(
   plan: SweepPlan,
   ctx: JobContext,
   command: string,
-): Promise<{ code: number; outcomes: JobOutcome[]; files: { md: string; json: string } }> {
+): Promise<SweepResult> {
   const jobs = planJobs(plan);
-  const outcomes: JobOutcome[] = jobs.map((j) => {
-    const id = jobId(j);
-    const result = readResult(join(ctx.resultsDir, `${id}.json`));
-    return { job: id, status: result ? 'skipped' : 'pending', ...(result ? { result } : {}) };
-  });
-  mkdirSync(ctx.resultsDir, { recursive: true });
-  const files = {
-    md: join(ctx.resultsDir, `${plan.name}.md`),
-    json: join(ctx.resultsDir, `${plan.name}.json`),
-  };
-  const title = `${ctx.spec.title}: sweep ${plan.name}`;
-  const save = () => {
-    const finished = outcomes.map((o) => o.result).filter((r): r is AppResult => !!r);
-    const record: SweepRecord = {
-      format: 'csq-app-sweep',
-      version: 1,
-      app: ctx.spec.name,
-      name: plan.name,
-      command,
-      smoke: plan.smoke,
-      jobs: outcomes.map((o) => ({
-        job: o.job,
-        status: o.status,
-        ...(o.message ? { message: o.message } : {}),
-        ...(o.result ? { result: `${o.job}.json` } : {}),
-      })),
-      groups: groupResults(finished),
-      updatedAt: new Date().toISOString(),
-    };
-    writeAtomic(files.json, `${JSON.stringify(record, null, 2)}\n`);
-    writeAtomic(files.md, renderSweep({ title, command, outcomes }));
-  };
+  const outcomes = initialOutcomes(jobs, ctx.resultsDir);
+  const files = sweepFiles(plan, ctx.resultsDir);
+  const save = () => saveSweep(plan, ctx, command, outcomes);
   ctx.io.out.write(
     `${ctx.spec.command}: sweep ${plan.name}: ${jobs.length} jobs (${outcomes.filter((o) => o.result).length} already have results)\n`,
   );

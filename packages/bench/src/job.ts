@@ -1,21 +1,13 @@
 /**
  * One job of a benchmark app: a recipe at one seed (and optionally another budget or epoch
- * count), trained by the `csq train` command of @csq/cli together with its float baseline, then
- * turned into results/<job>.json and a row of the app's table. Jobs resume where they stopped
- * and are skipped once finished.
+ * count), trained through the training API together with its float baseline (train-job.ts),
+ * then turned into results/<job>.json and a row of the app's table. Jobs resume where they
+ * stopped and are skipped once finished.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  main,
-  type RunConfig,
-  type RunConfigInput,
-  recipe,
-  resolveRunConfig,
-  validateRunConfig,
-} from '@csq/cli';
 import { CsqError } from '@csq/core';
 import { describeMachine, type MachineInfo } from './machine.js';
 import { repoRoot } from './paths.js';
@@ -29,6 +21,14 @@ import {
   updateAppTable,
   writeResult,
 } from './results.js';
+import {
+  type RunConfig,
+  type RunConfigInput,
+  recipe,
+  resolveRunConfig,
+  trainJob,
+  validateRunConfig,
+} from './train-job.js';
 
 /** Output streams (the same shape @csq/cli's main takes). */
 export interface AppIO {
@@ -46,8 +46,8 @@ export interface AppSpec {
   command: string;
   /** The @csq/cli recipes this app runs. */
   recipes: readonly string[];
-  /** How the data directory is read: CIFAR-10 binary batches or an image folder. */
-  dataKind: 'cifar10' | 'imagefolder';
+  /** How the data directory is read: CIFAR-10 binary batches, an image folder or IDX files. */
+  dataKind: 'cifar10' | 'imagefolder' | 'idx';
   /** Default data directory (relative to where the command is typed). */
   defaultData: string;
   /** Whether `--download` can fetch the data set (CIFAR-10 only). */
@@ -115,7 +115,7 @@ export function jobId(job: Job): string {
   return parts.join('-');
 }
 
-/** The run-config settings a job passes to `csq train` on top of its recipe. */
+/** The run-config settings a job trains with on top of its recipe. */
 export function jobSettings(job: Job, ctx: Pick<JobContext, 'spec' | 'dataDir'>): RunConfigInput {
   const settings: Record<string, unknown> = {
     ...(job.smoke ? ctx.spec.smoke(job.recipe) : {}),
@@ -128,7 +128,7 @@ export function jobSettings(job: Job, ctx: Pick<JobContext, 'spec' | 'dataDir'>)
   return settings as RunConfigInput;
 }
 
-/** The run config a job trains with (validated as `csq train` will). */
+/** The run config a job trains with (validated as `csq train` validates it). */
 export function jobConfig(job: Job, ctx: Pick<JobContext, 'spec' | 'dataDir'>): RunConfig {
   return resolveRunConfig([
     { source: `recipe ${job.recipe}`, config: recipe(job.recipe) },
@@ -173,74 +173,78 @@ function firstDifference(a: RunConfig, b: RunConfig): string | undefined {
 }
 
 /**
- * Runs one job: skips it when its result exists, resumes it when its run directory holds an
- * unfinished run, else starts `csq train --recipe R --config <settings> --out <run dir>` (CSQ
- * and the float baseline). On success writes results/<job>.json, rewrites the app's table and
- * prints the row.
+ * Checks that a job's run directory can be (re)used: an unfinished run there must have been
+ * started with the same settings (backend and decoding threads may differ). Returns the run
+ * config, and whether the run resumes.
  */
-export async function runJob(job: Job, ctx: JobContext): Promise<JobOutcome> {
+export function checkRunDir(job: Job, ctx: Pick<JobContext, 'spec' | 'dataDir' | 'runsDir'>) {
+  const runDir = join(ctx.runsDir, jobId(job));
+  const cfg = jobConfig(job, ctx);
+  const savedPath = join(runDir, 'config.json');
+  const resumes = !isFinishedRun(runDir) && existsSync(savedPath);
+  if (resumes) {
+    const saved = validateRunConfig(JSON.parse(readFileSync(savedPath, 'utf8')), savedPath);
+    const diff = firstDifference(saved, cfg);
+    if (diff) {
+      throw new CsqError(
+        'CSQ_APP_RUN_MISMATCH',
+        `${runDir} holds an unfinished run with other settings (${diff}). Delete that directory ` +
+          'to start over, or pass another --runs directory.',
+      );
+    }
+  }
+  return { runDir, cfg, resumes };
+}
+
+/** What {@link trainAndCollect} came to. */
+export interface Collected {
+  status: 'done' | 'stopped';
+  result?: AppResult;
+  /** Epochs (both models) that came from checkpoints of an earlier session. */
+  resumedEpochs: number;
+  /** Whether this call trained (false: the run directory held a finished run). */
+  trained: boolean;
+}
+
+/**
+ * Trains a job's run directory to the end unless it holds a finished run (resuming an
+ * unfinished one), records the machine, and builds its result record. Writes nothing into the
+ * results directory. Throws CsqError for what a user can fix (settings, data).
+ */
+export async function trainAndCollect(
+  job: Job,
+  ctx: JobContext,
+  opts: {
+    onEpoch?: (line: { model: 'csq' | 'float'; epoch: number; epochs: number }) => void;
+  } = {},
+): Promise<Collected> {
   const id = jobId(job);
   const { io, spec } = ctx;
   const say = (m: string) => io.out.write(`${m}\n`);
-  const runDir = join(ctx.runsDir, id);
-  const resultPath = join(ctx.resultsDir, `${id}.json`);
-
-  const existing = readResult(resultPath);
-  if (existing && isFinishedRun(runDir)) {
-    say(`${spec.command}: ${id} is finished (${resultPath}); skipped`);
-    return { job: id, status: 'skipped', result: existing };
-  }
-
-  const cfg = jobConfig(job, ctx);
-  if (!isFinishedRun(runDir)) {
-    let args: string[];
-    const savedPath = join(runDir, 'config.json');
-    if (existsSync(savedPath)) {
-      const saved = validateRunConfig(JSON.parse(readFileSync(savedPath, 'utf8')), savedPath);
-      const diff = firstDifference(saved, cfg);
-      if (diff) {
-        throw new CsqError(
-          'CSQ_APP_RUN_MISMATCH',
-          `${runDir} holds an unfinished run with other settings (${diff}). Delete that directory ` +
-            'to start over, or pass another --runs directory.',
-        );
-      }
-      say(`${spec.command}: resuming ${id} in ${runDir}`);
-      args = ['train', '--out', runDir, '--resume'];
-    } else {
+  const { runDir, cfg, resumes } = checkRunDir(job, ctx);
+  let resumedEpochs = 0;
+  const trained = !isFinishedRun(runDir);
+  if (trained) {
+    if (!resumes) {
       mkdirSync(runDir, { recursive: true });
-      const settingsPath = join(runDir, SETTINGS_FILE);
-      writeFileSync(settingsPath, `${JSON.stringify(jobSettings(job, ctx), null, 2)}\n`);
-      say(`${spec.command}: starting ${id} in ${runDir}`);
-      args = ['train', '--recipe', job.recipe, '--config', settingsPath, '--out', runDir];
-      if (ctx.download) args.push('--download');
+      writeFileSync(
+        join(runDir, SETTINGS_FILE),
+        `${JSON.stringify(jobSettings(job, ctx), null, 2)}\n`,
+      );
     }
-    if (ctx.quiet) args.push('--quiet');
-    let code: number;
-    try {
-      code = await main(args, io);
-    } catch (e) {
-      const message = (e as Error).message;
-      io.err.write(`${spec.command}: ${id} failed: ${message}\n`);
-      return { job: id, status: 'failed', message };
-    }
-    if (code === 130) {
-      return {
-        job: id,
-        status: 'stopped',
-        message: 'stopped with a checkpoint; run the same command again to resume',
-      };
-    }
-    if (code !== 0) {
-      return { job: id, status: 'failed', message: `csq train exited with code ${code}` };
-    }
-    const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as {
-      backend: string;
-    };
-    const machine = await describeMachine(summary.backend);
+    say(`${spec.command}: ${resumes ? 'resuming' : 'starting'} ${id} in ${runDir}`);
+    const outcome = await trainJob({
+      cfg,
+      runDir,
+      download: ctx.download,
+      ...(ctx.quiet ? {} : { log: say }),
+      ...(opts.onEpoch ? { onEpoch: opts.onEpoch } : {}),
+    });
+    resumedEpochs = outcome.resumedEpochs;
+    if (outcome.status === 'stopped') return { status: 'stopped', resumedEpochs, trained };
+    const machine = await describeMachine(outcome.backend);
     writeFileSync(join(runDir, MACHINE_FILE), `${JSON.stringify(machine, null, 2)}\n`);
   }
-
   const machinePath = join(runDir, MACHINE_FILE);
   const machine = existsSync(machinePath)
     ? (JSON.parse(readFileSync(machinePath, 'utf8')) as MachineInfo)
@@ -254,19 +258,64 @@ export async function runJob(job: Job, ctx: JobContext): Promise<JobOutcome> {
     machine,
     commit: gitCommit(),
   });
+  return { status: 'done', result, resumedEpochs, trained };
+}
+
+/** Writes a finished job's result, rewrites the app's table and prints the row. */
+export function recordResult(
+  result: AppResult,
+  ctx: Pick<JobContext, 'spec' | 'resultsDir' | 'io'>,
+): void {
+  const { io, spec } = ctx;
   const written = writeResult(ctx.resultsDir, result);
   const table = updateAppTable(ctx.resultsDir, spec.name, spec.title);
-  say(
-    [
+  io.out.write(
+    `${[
       '',
       `| ${TABLE_HEADER.join(' | ')} |`,
       resultRow(result),
       '',
-      `${spec.command}: ${id} written to ${written}; table ${table}`,
-    ].join('\n'),
+      `${spec.command}: ${result.job} written to ${written}; table ${table}`,
+    ].join('\n')}\n`,
   );
-  const failed = result.checks.filter((c) => !c.ok);
-  for (const c of failed)
-    io.err.write(`${spec.command}: ${id}: schedule check "${c.name}" FAILED: ${c.detail}\n`);
-  return { job: id, status: 'done', result };
+  for (const c of result.checks.filter((x) => !x.ok))
+    io.err.write(
+      `${spec.command}: ${result.job}: schedule check "${c.name}" FAILED: ${c.detail}\n`,
+    );
+}
+
+/**
+ * Runs one job on this machine: skips it when its result exists, resumes it when its run
+ * directory holds an unfinished run, else starts it (CSQ and the float baseline). On success
+ * writes results/<job>.json, rewrites the app's table and prints the row. A run directory
+ * with other settings is refused (CsqError); a failure while training is a 'failed' outcome.
+ */
+export async function runJob(job: Job, ctx: JobContext): Promise<JobOutcome> {
+  const id = jobId(job);
+  const { io, spec } = ctx;
+  const runDir = join(ctx.runsDir, id);
+  const resultPath = join(ctx.resultsDir, `${id}.json`);
+  const existing = readResult(resultPath);
+  if (existing && isFinishedRun(runDir)) {
+    io.out.write(`${spec.command}: ${id} is finished (${resultPath}); skipped\n`);
+    return { job: id, status: 'skipped', result: existing };
+  }
+  checkRunDir(job, ctx);
+  let collected: Collected;
+  try {
+    collected = await trainAndCollect(job, ctx);
+  } catch (e) {
+    const message = (e as Error).message;
+    io.err.write(`${spec.command}: ${id} failed: ${message}\n`);
+    return { job: id, status: 'failed', message };
+  }
+  if (collected.status === 'stopped') {
+    return {
+      job: id,
+      status: 'stopped',
+      message: 'stopped with a checkpoint; run the same command again to resume',
+    };
+  }
+  recordResult(collected.result!, ctx);
+  return { job: id, status: 'done', result: collected.result! };
 }
