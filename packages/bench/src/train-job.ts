@@ -5,18 +5,10 @@
  * only. A job trains like `csq train --baseline`: the float baseline, then the CSQ model, both
  * resumable from their checkpoints, then summary.json.
  */
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  buildRunModel,
-  buildSummary,
-  countParams,
-  loadRunData,
-  type RunConfig,
-  toTrainConfig,
-} from '@csq/cli';
-import { CsqController } from '@csq/layers';
-import { checkpointName } from '@csq/trainer';
+import { buildRunModel, formatLine, loadRunData, type RunConfig, toTrainConfig } from '@csq/cli';
+import { checkpointName } from '@csq/run-format';
 import { trainNode } from '@csq/trainer-node';
 
 export {
@@ -28,7 +20,7 @@ export {
   resolveRunConfig,
   validateRunConfig,
 } from '@csq/cli';
-export { type MetricsLine, parseMetrics, type RunSummary } from '@csq/trainer';
+export { type MetricsLine, parseMetrics, type RunSummary } from '@csq/run-format';
 export { describeBackend } from '@csq/trainer-node';
 
 /** The files of a run directory the harness reads or writes. */
@@ -61,12 +53,6 @@ export interface TrainJobOutcome {
   resumedEpochs: number;
 }
 
-/** Writes `path` whole or not at all (a worker killed mid-write leaves the old file). */
-function writeAtomic(path: string, text: string): void {
-  writeFileSync(`${path}.tmp`, text);
-  renameSync(`${path}.tmp`, path);
-}
-
 /** The models (float, csq) whose checkpoint is in the run directory. */
 export function checkpointedModels(runDir: string): ('csq' | 'float')[] {
   return (['float', 'csq'] as const).filter((k) => existsSync(join(runDir, checkpointName(k))));
@@ -80,64 +66,42 @@ export function checkpointedModels(runDir: string): ('csq' | 'float')[] {
  */
 export async function trainJob(opts: TrainJobOptions): Promise<TrainJobOutcome> {
   const { cfg, runDir } = opts;
-  const started = performance.now();
   const log = opts.log ?? (() => {});
-  mkdirSync(runDir, { recursive: true });
-  writeAtomic(join(runDir, RUN_FILES.config), `${JSON.stringify(cfg, null, 2)}\n`);
   const data = await loadRunData(cfg, { download: opts.download === true });
-  const resumed = checkpointedModels(runDir);
   let resumedEpochs = 0;
-  const run = (kind: 'csq' | 'float') =>
+  const run = (kind: 'csq' | 'float', floatAccuracy?: number | null) =>
     trainNode({
       model: () => buildRunModel(cfg, data, kind),
       data,
       config: toTrainConfig(cfg, kind),
+      run: cfg,
       out: runDir,
       backend: cfg.backend,
-      resume: resumed.includes(kind),
+      resume: 'if-checkpoint',
       saveModel: kind === 'csq',
+      ...(floatAccuracy !== undefined ? { floatAccuracy } : {}),
       log,
       callbacks: [
         {
           onTrainBegin: (info) => {
             resumedEpochs += info.startEpoch;
           },
-          onEpochEnd: (line) =>
-            opts.onEpoch?.({ model: kind, epoch: line.epoch, epochs: line.epochs }),
+          onEpochEnd: (line) => {
+            log(formatLine(line));
+            opts.onEpoch?.({ model: kind, epoch: line.epoch, epochs: line.epochs });
+          },
         },
       ],
     });
-  let float: Awaited<ReturnType<typeof run>> | undefined;
+  let floatAccuracy: number | null = null;
   if (cfg.baseline) {
-    float = await run('float');
-    if (float.stopped) {
-      float.network.dispose();
-      return { status: 'stopped', backend: float.backend.name, resumedEpochs };
-    }
+    const float = await run('float');
+    float.model.dispose();
+    if (float.stopped) return { status: 'stopped', backend: float.backend.name, resumedEpochs };
+    floatAccuracy = float.softAccuracy;
   }
-  const csq = await run('csq');
-  if (csq.stopped) {
-    float?.network.dispose();
-    csq.network.dispose();
-    return { status: 'stopped', backend: csq.backend.name, resumedEpochs };
-  }
-  const floatNetwork = float ? float.network : buildRunModel(cfg, data, 'float');
-  const summary = buildSummary({
-    recipe: cfg.recipe ?? 'run',
-    backend: csq.backend.name,
-    epochs: csq.history.length,
-    floatAccuracy: float ? float.softAccuracy : null,
-    softAccuracy: csq.softAccuracy,
-    exactAccuracy: csq.exactAccuracy,
-    report: csq.report!,
-    floatParams: countParams(floatNetwork),
-    wallSeconds: (performance.now() - started) / 1000,
-    bits: cfg.bits,
-    actBits: cfg.actBits,
-    finalBeta: new CsqController(csq.network).beta,
-  });
-  writeAtomic(join(runDir, RUN_FILES.summary), `${JSON.stringify(summary, null, 2)}\n`);
-  floatNetwork.dispose();
-  csq.network.dispose();
+  const csq = await run('csq', floatAccuracy);
+  csq.model.dispose();
+  if (csq.stopped) return { status: 'stopped', backend: csq.backend.name, resumedEpochs };
   return { status: 'done', backend: csq.backend.name, resumedEpochs };
 }
