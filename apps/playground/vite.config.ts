@@ -1,0 +1,15 @@
+import { defineConfig } from 'vite';
+
+/**
+ * The playground is a static site: `vite build` writes dist/ (page, worker, tfjs' wasm binaries,
+ * the digits asset from public/), `vite preview` serves it. Workspace packages are bundled from
+ * their TypeScript sources (the `@csq/source` export condition), so nothing needs building first.
+ */
+export default defineConfig({
+  base: './',
+  resolve: { conditions: ['@csq/source'] },
+  worker: { format: 'es' },
+  build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
+  preview: { port: 4173, strictPort: false },
+  server: { port: 5173 },
+});
