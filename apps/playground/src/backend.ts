@@ -2,6 +2,8 @@
  * Picks the page's backend: WebGPU when the browser has a (hardware) adapter, else tfjs' wasm
  * backend with csq's training kernels, else the pure-JS cpu backend; says why.
  */
+// csq's wasm training kernels (Conv2DBackpropFilter and faster ones), registered on import
+import '@csq/backend-wasm-kernels';
 import { CsqError } from '@csq/core';
 import { hasWebGpu, initWebGpu } from '@csq/trainer-webgpu';
 import * as tf from '@tensorflow/tfjs';
@@ -18,7 +20,7 @@ export interface PageBackendChoice {
 }
 
 /** Kernels tfjs-backend-wasm 4.22 lacks and conv-net training needs (csq registers them). */
-export const WASM_TRAINING_KERNELS = ['Conv2DBackpropFilter'];
+export const REQUIRED_WASM_KERNELS = ['Conv2DBackpropFilter'];
 
 function why(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -41,7 +43,7 @@ async function tryWebGpu(explicit: boolean): Promise<string> {
 }
 
 async function tryWasm(urls: WasmUrls): Promise<string> {
-  const missing = WASM_TRAINING_KERNELS.filter((k) => !tf.getKernel(k, 'wasm'));
+  const missing = REQUIRED_WASM_KERNELS.filter((k) => !tf.getKernel(k, 'wasm'));
   if (missing.length) {
     throw new Error(
       `tfjs-backend-wasm lacks ${missing.join(', ')}, which conv-net training needs, and csq's ` +

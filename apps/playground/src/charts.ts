@@ -129,7 +129,7 @@ export class BitsChart {
           title: { display: true, text: title },
           legend: { display: false },
           tooltip: {
-            callbacks: { label: (c) => `bit position ${c.datasetIndex} selected` },
+            callbacks: { label: (c) => `bit position ${c.datasetIndex}` },
           },
         },
         scales: {
@@ -158,10 +158,12 @@ export class BitsChart {
     const n = Math.max(1, ...layers.map((l) => l.maxBits));
     const datasets: ChartDataset<'bar', ([number, number] | null)[]>[] = [];
     for (let i = 0; i < n; i++) {
+      const on = `hsl(${210 - (150 * i) / Math.max(1, n - 1)}, 65%, 50%)`;
       datasets.push({
         label: `bit ${i}`,
-        data: layers.map((l) => (l.positions.includes(i) ? [i, i + 1] : null)),
-        backgroundColor: `hsl(${210 - (150 * i) / Math.max(1, n - 1)}, 65%, 50%)`,
+        // every position a layer has gets a bar: coloured when selected, pale when pruned
+        data: layers.map((l) => (i < l.maxBits ? [i + 0.08, i + 0.92] : null)),
+        backgroundColor: layers.map((l) => (l.positions.includes(i) ? on : '#eeeeee')),
         grouped: false,
         barPercentage: 0.6,
         categoryPercentage: 1,

@@ -117,7 +117,7 @@ function onMessage(m: FromWorker): void {
     case 'backend':
       page.backend = m.name;
       page.backendMessage = m.message;
-      $('backend').textContent = `Backend: ${m.message}.`;
+      $('backend').textContent = `Backend: ${m.message.replace(/\.$/, '')}.`;
       break;
     case 'data':
       progress.textContent = `Data: ${m.trainCount} train / ${m.testCount} held-out digits; training on ${m.usedTrain}, evaluating on ${m.usedTest}.`;

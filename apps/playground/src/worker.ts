@@ -34,6 +34,20 @@ const abort = new AbortController();
 let exactModel: tf.LayersModel | undefined;
 let running = false;
 
+/**
+ * Lets queued messages (pause, stop) in: on wasm and cpu the loop's awaits resolve as
+ * microtasks, so without a macrotask turn the worker would never see them until the end.
+ */
+const channel = new MessageChannel();
+const turns: (() => void)[] = [];
+channel.port1.onmessage = () => turns.shift()?.();
+function yieldToEvents(): Promise<void> {
+  return new Promise((resolve) => {
+    turns.push(resolve);
+    channel.port2.postMessage(0);
+  });
+}
+
 async function layerBits(controller: CsqController): Promise<LayerBitsView[]> {
   const phase = controller.ticket || controller.exact ? 'exact' : 'continuous';
   const masks = await Promise.all(controller.layers.map((l) => l.maskVariable.read().data()));
@@ -124,6 +138,7 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
         });
         last = now;
         if (step % BITS_EVERY === 0 || logs.batch === logs.batches - 1) await sendBits();
+        await yieldToEvents();
         if (paused) {
           post({ type: 'paused' });
           await paused.promise;
