@@ -35,7 +35,14 @@ Chart.register(
 );
 
 type Point = { x: number; y: number };
-type LineSpec = { label: string; color: string; points?: boolean; dash?: number[] };
+type LineSpec = {
+  label: string;
+  color: string;
+  points?: boolean;
+  dash?: number[];
+  /** Marker radius on a line (default 0: none). */
+  marker?: number;
+};
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
 
@@ -59,7 +66,7 @@ export class LineChart {
           borderColor: s.color,
           backgroundColor: s.color,
           borderWidth: s.points ? 0 : 1.5,
-          pointRadius: s.points ? 3.5 : 0,
+          pointRadius: s.points ? 3.5 : (s.marker ?? 0),
           showLine: !s.points,
           ...(s.dash ? { borderDash: s.dash } : {}),
         })),
@@ -200,8 +207,10 @@ export function createCharts(get: (id: string) => HTMLCanvasElement): PageCharts
       'Accuracy',
       [
         { label: 'train (soft, this epoch)', color: COLORS[0]! },
-        { label: 'held-out soft', color: COLORS[2]!, points: true },
-        { label: 'held-out exact', color: COLORS[3]!, points: true },
+        { label: 'held-out soft (epoch)', color: COLORS[2]!, points: true },
+        { label: 'held-out exact (epoch)', color: COLORS[3]!, points: true },
+        { label: 'soft, 256 held-out', color: COLORS[2]!, dash: [5, 3], marker: 2 },
+        { label: 'exact, 256 held-out', color: COLORS[3]!, dash: [5, 3], marker: 2 },
       ],
       { yMin: 0, yMax: 1 },
     ),

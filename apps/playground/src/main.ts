@@ -46,6 +46,8 @@ const page = {
   csqp: undefined as Uint8Array | undefined,
   trainMs: 0,
   steps: 0,
+  /** Wall time of each batch, as the worker measured it. */
+  stepMs: [] as number[],
   lastDrawn: undefined as { pixels: number[]; logits: number[] } | undefined,
   chartPoints: () => ({
     loss: charts.loss.counts(),
@@ -128,6 +130,7 @@ function onMessage(m: FromWorker): void {
       break;
     case 'batch':
       page.steps = m.step;
+      page.stepMs.push(m.ms);
       charts.loss.push(0, m.step, m.loss);
       charts.accuracy.push(0, m.step, m.accuracy);
       charts.temperature.push(0, m.step, m.beta);
@@ -148,6 +151,10 @@ function onMessage(m: FromWorker): void {
       charts.loss.push(1, m.step, m.loss);
       charts.accuracy.push(1, m.step, m.softAccuracy);
       if (m.exactAccuracy !== null) charts.accuracy.push(2, m.step, m.exactAccuracy);
+      break;
+    case 'probe':
+      charts.accuracy.push(3, m.step, m.soft);
+      charts.accuracy.push(4, m.step, m.exact);
       break;
     case 'paused':
       setState('paused');
@@ -201,7 +208,13 @@ function start(): void {
     c.chart.update('none');
   }
   $('result').hidden = true;
-  Object.assign(page, { error: undefined, summary: undefined, csqp: undefined, steps: 0 });
+  Object.assign(page, {
+    error: undefined,
+    summary: undefined,
+    csqp: undefined,
+    steps: 0,
+    stepMs: [],
+  });
   worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
   worker.onmessage = (e: MessageEvent<FromWorker>) => onMessage(e.data);
   worker.onerror = (e) =>

@@ -68,6 +68,8 @@ export type FromWorker =
       targetRatio: number;
       seconds: number;
     }
+  /** Held-out accuracy of the soft and the exact model on the first `digits` digits. */
+  | { type: 'probe'; step: number; digits: number; soft: number; exact: number }
   | { type: 'paused' }
   | { type: 'resumed' }
   | { type: 'log'; message: string }

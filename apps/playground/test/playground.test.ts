@@ -120,6 +120,19 @@ async function expectSamePredictions(page: Page, bytes: Uint8Array): Promise<num
   return Math.max(diff, drawnDiff);
 }
 
+/**
+ * Writes test-results/NAME; with CSQ_WRITE_SCREENSHOT=1 and `forReadme`, also the README's
+ * screenshot.png.
+ */
+async function screenshot(page: Page, name: string, forReadme: boolean): Promise<void> {
+  mkdirSync(join(APP_DIR, 'test-results'), { recursive: true });
+  const shot = join(APP_DIR, 'test-results', name);
+  await page.screenshot({ path: shot, fullPage: true });
+  if (forReadme && process.env.CSQ_WRITE_SCREENSHOT === '1') {
+    copyFileSync(shot, join(APP_DIR, 'screenshot.png'));
+  }
+}
+
 describe.skipIf(!haveChromium)('the playground in headless Chromium', () => {
   let served: ServedPlayground;
   beforeAll(async () => {
@@ -183,7 +196,8 @@ describe.skipIf(!haveChromium)('the playground in headless Chromium', () => {
       expect(v.steps).toBe(steps);
       const p = v.points as Record<string, number[]>;
       expect(p.loss).toEqual([steps, 1]); // every step, and the epoch
-      expect(p.accuracy).toEqual([steps, 1, 1]); // train; held-out soft and exact
+      // train; held-out soft and exact per epoch; and on 256 held-out digits at step 16
+      expect(p.accuracy).toEqual([steps, 1, 1, 1, 1]);
       expect(p.temperature).toEqual([steps]);
       // R and its target: at the start, every 4 steps and at the epoch's last step
       expect(p.budget).toEqual([1 + steps / 4, 1 + steps / 4]);
@@ -290,6 +304,7 @@ describe.skipIf(!haveChromium)('the playground in headless Chromium', () => {
       expect(v.backendMessage).toMatch(/^training on webgpu \(webgpu \(browser\): /);
       expect(v.steps).toBe(1);
       expect((v.points as Record<string, number[]>).loss).toEqual([1, 1]);
+      expect((v.points as Record<string, number[]>).accuracy).toEqual([1, 1, 1, 0, 0]);
       const rows = await summaryTable(page);
       expect(rows).toHaveLength(4);
       for (const [, bits] of rows) expect(Number(bits)).toBeLessThanOrEqual(8);
@@ -311,5 +326,28 @@ describe.skipIf(!haveChromium)('the playground in headless Chromium', () => {
       expect(v.backend).toBe('wasm');
       expect(v.backendMessage).toMatch(/webgpu: the only WebGPU adapter is a software one/);
     });
+  });
+
+  // CSQ_SLOW=1: the whole quickstart (8 epochs on 8,000 digits) in the page, as a user starts it
+  describe.skipIf(process.env.CSQ_SLOW !== '1')('the quickstart in the page (CSQ_SLOW=1)', () => {
+    it('reaches the quickstart accuracy with the budget met', async () => {
+      const browser = await launchChromium({ viewport: { width: 1280, height: 900 } });
+      try {
+        const logs: string[] = [];
+        const page = await openPage(browser.context, `${served.url}?run=1`, logs);
+        await waitForState(page, ['done', 'error'], 3_000_000);
+        const v = await view(page);
+        expect(v.error, logs.join('\n')).toBeUndefined();
+        const s = v.summary!;
+        console.log(`[${PKG}] quickstart in the page: ${JSON.stringify(s)}`);
+        expect(s.exactAccuracy).toBeGreaterThan(0.9);
+        expect(s.avgBits.slots).toBeLessThanOrEqual(2 + 1e-9);
+        for (const l of s.layers) expect(l.bits).toBeLessThanOrEqual(8);
+        await expectSamePredictions(page, await download(page));
+        await screenshot(page, 'quickstart.png', true);
+      } finally {
+        await browser.close();
+      }
+    }, 3_600_000);
   });
 });
