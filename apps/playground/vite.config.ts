@@ -9,7 +9,13 @@ export default defineConfig({
   base: './',
   resolve: { conditions: ['@csq/source'] },
   worker: { format: 'es' },
-  build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
+  build: {
+    target: 'es2022',
+    // the worker bundles tfjs (2.4 MB): expected, not worth a warning
+    chunkSizeWarningLimit: 4096,
+    // no "plugins took N s" notice: builds on a loaded machine are slow for reasons outside them
+    rolldownOptions: { checks: { bundlerTimings: false } },
+  },
   preview: { port: 4173, strictPort: false },
   server: { port: 5173 },
 });
