@@ -18,4 +18,16 @@ export default defineConfig({
   },
   preview: { port: 4173, strictPort: false },
   server: { port: 5173 },
+  // dev server: pre-bundle the worker's big dependencies up front (found late, they would make
+  // the page reload once while a run starts)
+  optimizeDeps: {
+    include: [
+      '@tensorflow/tfjs',
+      '@tensorflow/tfjs-core',
+      '@tensorflow/tfjs-layers',
+      '@tensorflow/tfjs-backend-wasm',
+      '@tensorflow/tfjs-backend-webgpu',
+      'chart.js',
+    ],
+  },
 });
