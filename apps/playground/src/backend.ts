@@ -3,7 +3,7 @@
  * backend with csq's training kernels, else the pure-JS cpu backend; says why.
  */
 // csq's wasm training kernels (Conv2DBackpropFilter and faster ones), registered on import
-import '@csq/backend-wasm-kernels';
+import { simdReady } from '@csq/backend-wasm-kernels';
 import { CsqError } from '@csq/core';
 import { hasWebGpu, initWebGpu } from '@csq/trainer-webgpu';
 import * as tf from '@tensorflow/tfjs';
@@ -51,6 +51,7 @@ async function tryWasm(urls: WasmUrls): Promise<string> {
     );
   }
   setWasmPaths(urls as unknown as Record<string, string>);
+  await simdReady(); // csq's SIMD module, compiled before the first step needs it
   if (!(await tf.setBackend('wasm'))) throw new Error('tfjs could not start the wasm backend');
   await tf.ready();
   return 'tfjs wasm backend with csq training kernels';
