@@ -48,6 +48,8 @@ const page = {
   steps: 0,
   /** Wall time of each batch, as the worker measured it. */
   stepMs: [] as number[],
+  /** Loss of each batch. */
+  losses: [] as number[],
   lastDrawn: undefined as { pixels: number[]; logits: number[] } | undefined,
   chartPoints: () => ({
     loss: charts.loss.counts(),
@@ -131,6 +133,7 @@ function onMessage(m: FromWorker): void {
     case 'batch':
       page.steps = m.step;
       page.stepMs.push(m.ms);
+      page.losses.push(m.loss);
       charts.loss.push(0, m.step, m.loss);
       charts.accuracy.push(0, m.step, m.accuracy);
       charts.temperature.push(0, m.step, m.beta);
@@ -214,6 +217,7 @@ function start(): void {
     csqp: undefined,
     steps: 0,
     stepMs: [],
+    losses: [],
   });
   worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
   worker.onmessage = (e: MessageEvent<FromWorker>) => onMessage(e.data);

@@ -7,14 +7,17 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MNIST_MEAN, MNIST_STD, normalize, readAll } from '@csq/data';
+import { MNIST_MEAN, MNIST_STD, normalize, readAll, takeSource } from '@csq/data';
 import { loadMnistEmbedded } from '@csq/data/node';
+import { buildModel } from '@csq/layers';
 import { loadPackedModel } from '@csq/loader';
-import { useBackend } from '@csq/test-utils';
+import { expectClose, useBackend } from '@csq/test-utils';
 import { chromiumAvailable, type Page } from '@csq/test-utils/browser';
+import { train } from '@csq/trainer';
+import { selectBackend } from '@csq/trainer-node';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, parseSettings } from '../src/settings.ts';
+import { DEFAULT_SETTINGS, parseSettings, toTrainConfig } from '../src/settings.ts';
 import {
   APP_DIR,
   buildAndServe,
@@ -183,6 +186,27 @@ describe.skipIf(!haveChromium)('the playground in headless Chromium', () => {
       expect(v.backendMessage).toMatch(/^training on wasm \(tfjs wasm backend with csq/);
       expect(v.backendMessage).toMatch(/not faster ones because webgpu: /);
       expect(await page.textContent('#backend')).toContain('training on wasm');
+    });
+
+    it('the page trains what Node trains: the same loss at every step (wasm in both)', async () => {
+      const pageLosses = await page.evaluate(
+        () => (window as unknown as { playground: { losses: number[] } }).playground.losses,
+      );
+      await selectBackend({ backend: 'wasm' });
+      const data = loadMnistEmbedded();
+      data.test = takeSource(data.test, 400);
+      const model = buildModel('mnist-cnn', { bits: 8, seed: 0, actBits: 0 });
+      const nodeLosses: number[] = [];
+      const settings = { ...DEFAULT_SETTINGS, train: 640, batch: 32, epochs: 1, lambda: 0.01 };
+      await train({
+        model,
+        data,
+        config: toTrainConfig({ ...settings, heldout: 400 }),
+        callbacks: { onBatchEnd: (l) => void nodeLosses.push(l.loss) },
+      });
+      model.dispose();
+      expect(nodeLosses).toHaveLength(20);
+      expectClose(pageLosses, nodeLosses, 1e-5);
     });
 
     it('pause holds the run still and resume finishes it', () => {
