@@ -29,7 +29,10 @@ export const APP_LEVEL = 7;
 export const SAME_LEVEL_ALLOWED: Record<string, readonly string[]> = {
   'run-format': ['core'],
   // the packed format's export entry may use the layers it converts
-  loader: ['layers'],
+  loader: ['layers', 'data'], // data: the size report and tests read the embedded digits
+  // WebGPU is an optional peer that trainer-node loads only when it tries that backend, so that
+  // only trainer-webgpu names the WebGPU backend; trainer-webgpu never uses trainer-node
+  'trainer-node': ['trainer-webgpu'],
 };
 
 /** Private tooling: not part of the order; test-utils may be used only by tests. */

@@ -3,7 +3,11 @@
  * texts `selectBackend` and `doctor` print.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { NodeBackendName } from './backend.js';
+
+/** The backends csq can train on in Node, in the order 'auto' tries them. */
+export const NODE_BACKENDS = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+/** One of {@link NODE_BACKENDS}. */
+export type NodeBackendName = (typeof NODE_BACKENDS)[number];
 
 /** The tfjs backend name each csq backend registers. */
 export const TFJS_NAME: Record<NodeBackendName, string> = {

@@ -8,14 +8,16 @@ import { isCsqWasmKernel, registerWasmTrainingKernels } from '@csq/backend-wasm-
 import { CsqError } from '@csq/core';
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { installHint, PACKAGE, TFJS_NAME } from './backend-hints.js';
+import {
+  installHint,
+  NODE_BACKENDS,
+  type NodeBackendName,
+  PACKAGE,
+  TFJS_NAME,
+} from './backend-hints.js';
 
-export { installHint } from './backend-hints.js';
+export { installHint, NODE_BACKENDS, type NodeBackendName } from './backend-hints.js';
 
-/** The backends csq can train on in Node, in the order 'auto' tries them. */
-export const NODE_BACKENDS = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const;
-/** One of {@link NODE_BACKENDS}. */
-export type NodeBackendName = (typeof NODE_BACKENDS)[number];
 /** What {@link selectBackend} accepts: a backend, or 'auto' for the fastest one present. */
 export type BackendChoice = NodeBackendName | 'auto';
 
