@@ -29,15 +29,23 @@ export {
   type WeightArgs,
 } from './bits.js';
 export {
+  assertMode,
+  type BitBounds,
+  BUDGET_ENFORCE,
   BUDGET_MODES,
+  type BudgetEnforce,
   type BudgetLayer,
   type BudgetMode,
   type BudgetStats,
   bopsActBits,
   budgetStats,
   convMacs,
+  DEFAULT_MIN_BITS,
   denseMacs,
+  layerCount,
+  layerWeight,
   penaltyWeights,
+  resolveBounds,
 } from './budget.js';
 export {
   codesToWeights,
@@ -64,6 +72,12 @@ export {
   selectedPositions,
 } from './schedule.js';
 export {
+  fullStorageBits,
+  minStorageBits,
+  reachableCodeCount,
+  storageBits,
+} from './storage.js';
+export {
   assertGradientsRegistered,
   budgetPenaltyTensor,
   exactWeightTensor,
@@ -71,3 +85,11 @@ export {
   softWeightTensor,
   type WeightTensors,
 } from './tensor.js';
+export {
+  planTrim,
+  TRIM_MIN_LOGIT,
+  type TrimAction,
+  type TrimLayer,
+  type TrimOptions,
+  type TrimPlan,
+} from './trim.js';
