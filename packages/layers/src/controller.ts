@@ -39,10 +39,13 @@ function liveState(layer: CsqQuantLayer): CsqState | undefined {
  * state lives in the layers, and the getters read it back from them.
  */
 export class CsqController {
+  /** The model this controller drives. */
+  readonly model: tfl.LayersModel;
   readonly layers: CsqQuantLayer[];
   private fallback: CsqState;
 
   constructor(model: tfl.LayersModel) {
+    this.model = model;
     this.layers = findCsqLayers(model);
     const first = this.layers.map(liveState).find((s) => s !== undefined);
     this.fallback = { ...(first ?? DEFAULT_CSQ_STATE) };

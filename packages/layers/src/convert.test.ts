@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mnistCnn } from './builders.js';
 import { CsqController } from './controller.js';
-import { quantizeModel } from './convert.js';
+import { CONVERT_MASK_LOGIT, quantizeModel } from './convert.js';
 import type { CsqLayer } from './csq-layer.js';
 import { isCsqLayer } from './types.js';
 
@@ -141,15 +141,60 @@ describe.each(TEST_BACKENDS)('quantizeModel on %s', (backend) => {
     // 8-bit kernels: outputs within 2% of the output range of the float model
     expectClose(yExact, yFloat, { rtol: 0, atol: 0.02 * scale });
     expect(Array.from(yExact).some((v, i) => v !== yFloat[i])).toBe(true);
-    // the soft model approaches the exact one as beta grows (logits +-6)
+    // the soft model approaches the exact one as beta grows (planes +-6, masks at maskLogit 1)
     ctl.setExact(false);
-    ctl.setBeta(4);
+    ctl.setBeta(16);
     expectClose((q.predict(x) as tf.Tensor).dataSync(), yExact, { rtol: 1e-4, atol: 1e-4 * scale });
-    ctl.setBeta(1);
-    expectClose((q.predict(x) as tf.Tensor).dataSync(), yFloat, { rtol: 0, atol: 0.05 * scale });
-    // a converted model has every bit selected
+    // a converted model has every bit selected, at the moderate mask logit the budget can move
     expect(Object.values(ctl.layerBits('exact'))).toEqual([8, 8, 8, 8]);
-    expect((q.getLayer('conv1') as CsqLayer).init).toBe('convert');
+    const conv1 = q.getLayer('conv1') as CsqLayer;
+    expect(conv1.init).toBe('convert');
+    expect(Array.from(conv1.maskVariable.read().dataSync())).toEqual(
+      new Array(8).fill(CONVERT_MASK_LOGIT),
+    );
+    // maskLogit 6: the soft model at beta 1 is already the float one (and the budget is stuck)
+    const q6 = quantizeModel(float, { bits: 8, maskLogit: 6 });
+    const ctl6 = new CsqController(q6);
+    ctl6.setBeta(1);
+    expectClose((q6.predict(x) as tf.Tensor).dataSync(), yFloat, { rtol: 0, atol: 0.05 * scale });
+    ctl6.setBeta(4);
+    expectClose((q6.predict(x) as tf.Tensor).dataSync(), yExact, {
+      rtol: 1e-4,
+      atol: 1e-4 * scale,
+    });
+  });
+
+  it('per-layer bounds: stored on the layers, maxBits starts with the top positions only', () => {
+    const float = mnistCnn({ quantized: false, seed: 4 });
+    const q = quantizeModel(float, {
+      bits: 8,
+      minBits: 2,
+      overrides: { conv1: { maxBits: 3 }, dense: { minBits: 8 } },
+    });
+    const layer = (n: string) => q.getLayer(n) as CsqLayer;
+    expect([layer('conv1').minBits, layer('conv1').maxBits]).toEqual([2, 3]);
+    expect([layer('conv2').minBits, layer('conv2').maxBits]).toEqual([2, undefined]);
+    expect([layer('dense').minBits, layer('dense').maxBits]).toEqual([8, undefined]);
+    expect(layer('conv1').exactKernel().positions).toEqual([0, 1, 2]);
+    expect(Array.from(layer('conv1').maskVariable.read().dataSync())).toEqual([
+      1, 1, 1, -1, -1, -1, -1, -1,
+    ]);
+    // exact codes of conv1 = the 8-bit codes with the five low digits dropped (per sign plane)
+    const full = quantizeModel(float, { bits: 8 }).getLayer('conv1') as CsqLayer;
+    const top = Array.from(
+      full.exactKernel().codes,
+      (c) => Math.sign(c) * (Math.abs(c) & 0xe0) + 0,
+    );
+    expect(Array.from(layer('conv1').exactKernel().codes)).toEqual(top);
+    // the bounds survive the layer config (save / load)
+    expect(layer('conv1').getConfig()).toMatchObject({ minBits: 2, maxBits: 3, maskLogit: 1 });
+    expect(() => quantizeModel(float, { overrides: { conv1: { minBits: 9 } } })).toThrow(
+      /minBits must be an integer in 0\.\.8/,
+    );
+    expect(() =>
+      quantizeModel(float, { overrides: { conv1: { minBits: 4, maxBits: 2 } } }),
+    ).toThrow(/above maxBits/);
+    expect(() => quantizeModel(float, { maskLogit: 0 })).toThrow(/maskLogit/);
   });
 
   it('converts a Sequential model', () => {

@@ -3,7 +3,7 @@
  * topology, replacing Conv2D, Dense and DepthwiseConv2D by CSQ layers initialised from the
  * float weights (spec 1), everything else copied as it is.
  */
-import { assertBits, CsqError } from '@csq/core';
+import { assertBits, CsqError, resolveBounds } from '@csq/core';
 import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { CsqConv2D } from './csq-conv2d.js';
@@ -12,8 +12,16 @@ import { CsqDepthwiseConv2D } from './csq-depthwise-conv2d.js';
 import type { CsqInit } from './csq-kernel.js';
 import type { CsqLayer } from './csq-layer.js';
 
-/** A per-layer override: its bits, or bits and whether the budget counts it. */
-export type LayerOverride = number | { bits?: number; counted?: boolean };
+/**
+ * A per-layer override: its bits N, or N, whether the budget counts it, and the bounds the
+ * budget keeps its selected bits in (`minBits` default 1, `maxBits` default N).
+ */
+export type LayerOverride =
+  | number
+  | { bits?: number; counted?: boolean; minBits?: number; maxBits?: number };
+
+/** Default mask logit of converted layers: moderate, so the budget can prune and grow bits. */
+export const CONVERT_MASK_LOGIT = 1;
 
 /** A set of layer names, or a test on the float layer. */
 export type LayerSelector = readonly string[] | ((layer: tfl.layers.Layer) => boolean);
@@ -34,8 +42,24 @@ export interface QuantizeOptions {
    * 0/1 digits and m = s0 (for training from these weights as a fresh start).
    */
   init?: CsqInit;
-  /** Logit magnitude of the 'convert' initialisation (default 6). */
+  /** Logit magnitude of the bit planes in the 'convert' initialisation (default 6). */
   initLogit?: number;
+  /**
+   * Mask logit of every selected position in the 'convert' initialisation (default 1). The
+   * exact model is the N-bit quantisation for any positive value; the budget's gradient on a
+   * mask is proportional to beta sigma'(beta m), which vanishes at large m (about 0.0025 at
+   * m = 6, beta = 1, against 0.2 at m = 1), so a large value freezes the search. The soft model
+   * at beta = 1 scales each selected digit by sigma(maskLogit) (0.73 at 1) and approaches the
+   * exact model as beta grows.
+   */
+  maskLogit?: number;
+  /** Floor of every converted layer's selected bits for the budget (default 1). */
+  minBits?: number;
+  /**
+   * Ceiling of every converted layer's selected bits (default N). The conversion starts with the
+   * `maxBits` most significant positions selected.
+   */
+  maxBits?: number;
   /** Quantize the biases to N bits (spec 5; default true). */
   quantizeBias?: boolean;
 }
@@ -113,12 +137,27 @@ export function quantizeModel(
       const ov = typeof o === 'number' ? { bits: o } : (o ?? {});
       const layerBits = ov.bits ?? bits;
       assertBits(layerBits, `bits of layer "${layerName}"`);
+      const clamp = (v: number | undefined) =>
+        v === undefined ? undefined : Math.min(v, layerBits);
+      const minBits = ov.minBits ?? clamp(options.minBits);
+      const maxBits = ov.maxBits ?? clamp(options.maxBits);
+      resolveBounds({
+        name: layerName,
+        maxBits: layerBits,
+        bounds: {
+          ...(minBits !== undefined ? { minBits } : {}),
+          ...(maxBits !== undefined ? { maxBits } : {}),
+        },
+      });
       entry.className = target;
       Object.assign(entry.config, {
         bits: layerBits,
         counted: ov.counted ?? true,
         init,
         initLogit: options.initLogit ?? 6,
+        maskLogit: options.maskLogit ?? CONVERT_MASK_LOGIT,
+        ...(minBits !== undefined ? { minBits } : {}),
+        ...(maxBits !== undefined ? { maxBits } : {}),
         quantizeBias: options.quantizeBias ?? true,
       });
       converted.add(layerName);

@@ -12,8 +12,6 @@ import {
   initBitPlaneLogits,
   initBitPlanes,
   initMask,
-  maxAbs,
-  quantizeBiasTensor,
   resetMaskForRound,
   selectedBits,
   softWeightTensor,
@@ -46,8 +44,19 @@ export interface CsqKernelOptions {
   init?: CsqInit;
   /** The logit magnitude a of the 'convert' initialisation (default 6). */
   initLogit?: number;
+  /**
+   * Initial mask logit of the 'convert' initialisation (default `initLogit`). A moderate value
+   * (quantizeModel uses 1) keeps the budget's gradient beta sigma'(beta m) alive, so the search
+   * can prune and grow bits; any positive value leaves the exact model unchanged.
+   */
+  maskLogit?: number;
   /** Initial mask logit of the 'scratch' initialisation (spec 1, default 0). */
   s0?: number;
+  /**
+   * Selected positions at the start of a 'convert' initialisation: the `startBits` most
+   * significant ones (mask +maskLogit), the others off (-maskLogit). Default: all N.
+   */
+  startBits?: number;
 }
 
 /** Returns an initializer that hands over a ready tensor (tfjs disposes it after use). */
@@ -60,7 +69,13 @@ export function kernelPlanes(
   w: ArrayLike<number>,
   opts: Required<CsqKernelOptions>,
 ): { p: Float32Array; n: Float32Array; m: Float32Array; scale: number } {
-  if (opts.init === 'convert') return initBitPlaneLogits(w, opts.bits, opts.initLogit);
+  if (opts.init === 'convert') {
+    const planes = initBitPlaneLogits(w, opts.bits, opts.initLogit);
+    const m = Float32Array.from({ length: opts.bits }, (_, i) =>
+      i < opts.startBits ? opts.maskLogit : -opts.maskLogit,
+    );
+    return { ...planes, m };
+  }
   const planes = initBitPlanes(w, opts.bits);
   return { ...planes, m: initMask(opts.bits, opts.s0) };
 }
@@ -80,7 +95,9 @@ export class CsqKernel {
   readonly bits: number;
   readonly init: CsqInit;
   readonly initLogit: number;
+  readonly maskLogit: number;
   readonly s0: number;
+  readonly startBits: number;
   private shape: number[] | undefined;
   private vars:
     | { p: LayerVariable; n: LayerVariable; m: LayerVariable; scale: LayerVariable }
@@ -94,8 +111,17 @@ export class CsqKernel {
     this.init = init;
     this.initLogit = opts.initLogit ?? 6;
     assertFinite(this.initLogit, 'initLogit', { positive: true });
+    this.maskLogit = opts.maskLogit ?? this.initLogit;
+    assertFinite(this.maskLogit, 'maskLogit', { positive: true });
     this.s0 = opts.s0 ?? 0;
     assertFinite(this.s0, 's0');
+    this.startBits = opts.startBits ?? this.bits;
+    if (!Number.isInteger(this.startBits) || this.startBits < 0 || this.startBits > this.bits) {
+      throw new CsqError(
+        'CSQ_BAD_BITS',
+        `startBits must be an integer in 0..${this.bits}, got ${String(opts.startBits)}.`,
+      );
+    }
   }
 
   /** Shape of the kernel without the bit axis (after build). */
@@ -160,7 +186,14 @@ export class CsqKernel {
   }
 
   private options(): Required<CsqKernelOptions> {
-    return { bits: this.bits, init: this.init, initLogit: this.initLogit, s0: this.s0 };
+    return {
+      bits: this.bits,
+      init: this.init,
+      initLogit: this.initLogit,
+      maskLogit: this.maskLogit,
+      s0: this.s0,
+      startBits: this.startBits,
+    };
   }
 
   private built() {
@@ -264,87 +297,5 @@ export class CsqKernel {
       bits: this.bits,
       kernelShape: [...shape],
     };
-  }
-}
-
-/**
- * A bias quantized by round-and-clip to N bits with a straight-through gradient and its own
- * trainable scale (spec 5); not masked, not counted. Stored as u = bias / scale and the scale.
- */
-export class CsqBias {
-  readonly bits: number;
-  readonly quantize: boolean;
-  private vars: { u: LayerVariable; scale: LayerVariable | undefined } | undefined;
-  private units = 0;
-
-  /** `quantize` false keeps a plain float bias (stored directly in u). */
-  constructor(bits: number, quantize = true) {
-    assertBits(bits);
-    this.bits = bits;
-    this.quantize = quantize;
-  }
-
-  /** Adds the bias weights ([units] and a [1] scale), initialised from a float bias drawn by `init`. */
-  build(addWeight: AddWeight, units: number, init: Initializer, skipInit = false): void {
-    this.units = units;
-    let values: { u: Float32Array; scale: number } | undefined;
-    if (!skipInit) {
-      const b = tf.tidy(() => init.apply([units], 'float32'));
-      values = this.split(b.dataSync());
-      b.dispose();
-    }
-    const u = addWeight(
-      'bias',
-      [units],
-      'float32',
-      tensorInitializer(() => (values ? tf.tensor(values.u, [units]) : tf.zeros([units]))),
-    );
-    const scale = this.quantize
-      ? addWeight(
-          'bias_scale',
-          [1],
-          'float32',
-          tensorInitializer(() => tf.tensor([values ? values.scale : 1], [1])),
-        )
-      : undefined;
-    this.vars = { u, scale };
-  }
-
-  private split(b: ArrayLike<number>): { u: Float32Array; scale: number } {
-    if (!this.quantize) return { u: Float32Array.from(b), scale: 1 };
-    const s = maxAbs(b);
-    // A zero bias still needs a non-zero scale, or it could never learn (zero gradient).
-    const scale = s > 0 ? s : 1;
-    return { u: Float32Array.from(b, (x) => x / scale), scale };
-  }
-
-  /** The trainable variables (u, and the scale when quantized). */
-  variables(): LayerVariable[] {
-    if (!this.vars) return [];
-    return this.vars.scale ? [this.vars.u, this.vars.scale] : [this.vars.u];
-  }
-
-  /** The bias tensor: scale * roundClip(u) (spec 5) or the float bias. */
-  compute(): tf.Tensor {
-    const vars = this.vars!;
-    if (!vars.scale) return vars.u.read();
-    return quantizeBiasTensor(vars.u.read(), vars.scale.read(), this.bits);
-  }
-
-  /** Sets the bias from float values (scale = max|b|, or 1 for a zero bias). */
-  setFromFloat(b: tf.Tensor | ArrayLike<number>): void {
-    const data = b instanceof tf.Tensor ? b.dataSync() : b;
-    if (!this.vars || data.length !== this.units) {
-      throw new CsqError(
-        'CSQ_BAD_SHAPE',
-        `float bias has ${data.length} values but the layer's bias holds ${this.units}.`,
-      );
-    }
-    const { u, scale } = this.split(data);
-    const vars = this.vars;
-    tf.tidy(() => {
-      vars.u.write(tf.tensor(u, [this.units]));
-      vars.scale?.write(tf.tensor([scale], [1]));
-    });
   }
 }

@@ -4,14 +4,15 @@
  * contract. Subclasses say how the kernel is shaped and used (conv, dense, depthwise, or a
  * user's own operation).
  */
-import { assertFinite, CsqError } from '@csq/core';
+import { assertFinite, CsqError, resolveBounds } from '@csq/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology';
 import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers';
 import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types';
 import { type ActivationFn, resolveActivation } from './activations.js';
-import { type AddWeight, CsqBias, type CsqInit, CsqKernel } from './csq-kernel.js';
+import { CsqBias } from './csq-bias.js';
+import { type AddWeight, type CsqInit, CsqKernel } from './csq-kernel.js';
 import {
   type InitializerSpec,
   resolveInitializer,
@@ -35,6 +36,15 @@ export interface CsqLayerArgs extends LayerArgs {
   init?: CsqInit;
   /** Logit magnitude of the 'convert' initialisation; default 6. */
   initLogit?: number;
+  /** Initial mask logit of the 'convert' initialisation; default `initLogit`. */
+  maskLogit?: number;
+  /** Floor of the selected bits for the budget (default 1; 0 lets the layer lose every bit). */
+  minBits?: number;
+  /**
+   * Ceiling of the selected bits for the budget (default N). A 'convert' initialisation starts
+   * with the `maxBits` most significant positions selected.
+   */
+  maxBits?: number;
   /** Initial mask logit of the 'scratch' initialisation; default 0. */
   s0?: number;
   /** Seed of the float kernel (and bias) initializer: the same seed gives the same planes. */
@@ -88,6 +98,8 @@ export abstract class CsqLayer extends tfl.layers.Layer implements CsqQuantLayer
   readonly isCsqLayer = true as const;
   readonly bits: number;
   readonly counted: boolean;
+  readonly minBits: number | undefined;
+  readonly maxBits: number | undefined;
   readonly seed: number | undefined;
   readonly useBias: boolean;
   readonly quantizeBias: boolean;
@@ -108,12 +120,24 @@ export abstract class CsqLayer extends tfl.layers.Layer implements CsqQuantLayer
     super(args);
     this.bits = args.bits ?? 8;
     this.counted = args.counted ?? true;
+    this.minBits = args.minBits ?? undefined;
+    this.maxBits = args.maxBits ?? undefined;
+    resolveBounds({
+      name: args.name ?? 'a CSQ layer',
+      maxBits: this.bits,
+      bounds: {
+        ...(this.minBits !== undefined ? { minBits: this.minBits } : {}),
+        ...(this.maxBits !== undefined ? { maxBits: this.maxBits } : {}),
+      },
+    });
     this.seed = args.seed ?? undefined;
     this.csqKernel = new CsqKernel({
       bits: this.bits,
       init: args.init ?? 'scratch',
       initLogit: args.initLogit ?? 6,
+      ...(args.maskLogit !== undefined ? { maskLogit: args.maskLogit } : {}),
       s0: args.s0 ?? 0,
+      ...(this.maxBits !== undefined ? { startBits: this.maxBits } : {}),
     });
     this.useBias = args.useBias ?? true;
     this.quantizeBias = args.quantizeBias ?? true;
@@ -268,7 +292,10 @@ export abstract class CsqLayer extends tfl.layers.Layer implements CsqQuantLayer
       counted: this.counted,
       init: this.csqKernel.init,
       initLogit: this.csqKernel.initLogit,
+      maskLogit: this.csqKernel.maskLogit,
       s0: this.csqKernel.s0,
+      ...(this.minBits !== undefined ? { minBits: this.minBits } : {}),
+      ...(this.maxBits !== undefined ? { maxBits: this.maxBits } : {}),
       seed: this.seed ?? null,
       kernelInitializer: serializeInitializerSpec(this.kernelInitializerSpec),
       useBias: this.useBias,

@@ -17,18 +17,19 @@ export {
 } from './builders.js';
 export { CsqController, findCsqLayers } from './controller.js';
 export {
+  CONVERT_MASK_LOGIT,
   type LayerOverride,
   type LayerSelector,
   type QuantizeOptions,
   quantizeModel,
 } from './convert.js';
 export { CsqActQuant, type CsqActQuantArgs } from './csq-act-quant.js';
+export { CsqBias } from './csq-bias.js';
 export { CsqConv2D, type CsqConv2DArgs } from './csq-conv2d.js';
 export { CsqDense, type CsqDenseArgs } from './csq-dense.js';
 export { CsqDepthwiseConv2D, type CsqDepthwiseConv2DArgs } from './csq-depthwise-conv2d.js';
 export {
   type AddWeight,
-  CsqBias,
   type CsqInit,
   CsqKernel,
   type CsqKernelOptions,

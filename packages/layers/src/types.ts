@@ -46,6 +46,10 @@ export interface CsqQuantLayer {
   readonly bits: number;
   /** Counted by the budget (spec 5); default true. */
   readonly counted: boolean;
+  /** Floor of the selected bits the budget keeps (default 1; see @csq/core `BitBounds`). */
+  readonly minBits?: number | undefined;
+  /** Ceiling of the selected bits the budget allows (default N). */
+  readonly maxBits?: number | undefined;
   /** Mask logits m, shape [bits], trainable (a tfjs LayerVariable). */
   readonly maskVariable: LayerVariable;
   /** Everything trainable that is NOT the mask (p, n, scale, bias...): what a rewind restores. */
