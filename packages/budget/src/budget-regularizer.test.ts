@@ -56,17 +56,48 @@ describe('BudgetRegularizer', () => {
     setMask(m, 'c1', [1, 1, -1, -1]); // 2 bits
     setMask(m, 'c2', [1, -1, -1, -1]); // 1 bit
     setMask(m, 'fc', [1, 1, 1, 1, 1, -1, -1, -1]); // 5 bits
+    const b4 = { minBits: 1, maxBits: 4 };
     const layers = [
-      { name: 'c1', maxBits: 4, bits: 2, params: 18, macs: 4 * 4 * 2 * 9, actBits: 0 },
-      { name: 'c2', maxBits: 4, bits: 1, params: 72, macs: 2 * 2 * 4 * 18, actBits: 4 },
-      { name: 'fc', maxBits: 8, bits: 5, params: 48, macs: 48, actBits: 0 },
+      {
+        name: 'c1',
+        maxBits: 4,
+        bits: 2,
+        params: 18,
+        macs: 4 * 4 * 2 * 9,
+        actBits: 0,
+        positions: [0, 1],
+        bounds: b4,
+      },
+      {
+        name: 'c2',
+        maxBits: 4,
+        bits: 1,
+        params: 72,
+        macs: 2 * 2 * 4 * 18,
+        actBits: 4,
+        positions: [0],
+        bounds: b4,
+      },
+      {
+        name: 'fc',
+        maxBits: 8,
+        bits: 5,
+        params: 48,
+        macs: 48,
+        actBits: 0,
+        positions: [0, 1, 2, 3, 4],
+        bounds: { minBits: 1, maxBits: 8 },
+      },
     ];
-    for (const mode of ['slots', 'params', 'bops'] as const) {
+    // bits on disk: c1 {0,1} 7 codes -> 3 bits; c2 {0} -> 2; fc {0..4} 63 codes, 48 weights -> 6
+    const storage = [3, 2, 6];
+    for (const mode of ['slots', 'params', 'bops', 'storage'] as const) {
       const budget = new BudgetRegularizer(m, { mode, targetBits: 2, lambda: 0.01 });
       const want = budgetStats(layers, { mode, targetBits: 2 });
       expect(budget.stats()).toEqual(want);
+      expect(want.avgBitsStorage).toBeCloseTo((18 * 3 + 72 * 2 + 48 * 6) / 138, 12);
       const report = budget.report();
-      expect(report.layers).toEqual(layers);
+      expect(report.layers).toEqual(layers.map((l, k) => ({ ...l, storageBits: storage[k] })));
       expect(report.avgBitsSlots).toBeCloseTo(8 / 3, 12);
       expect(report.avgBitsParams).toBeCloseTo((18 * 2 + 72 + 48 * 5) / 138, 12);
       expect(report.sizeBits).toBe(18 * 2 + 72 + 48 * 5);

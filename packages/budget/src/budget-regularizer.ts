@@ -4,97 +4,48 @@
  */
 import {
   assertFinite,
+  assertMode,
+  type BitBounds,
+  BUDGET_ENFORCE,
+  type BudgetEnforce,
   type BudgetLayer,
   type BudgetMode,
   type BudgetStats,
   budgetPenaltyTensor,
   budgetStats,
   CsqError,
+  layerCount,
+  layerWeight,
+  minStorageBits,
   penaltyWeights,
-  selectedBits,
+  resolveBounds,
+  selectedPositions,
 } from '@csq/core';
 import { CsqController, type CsqPhase, type CsqQuantLayer } from '@csq/layers';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { type BudgetCallbackOptions, budgetCallback } from './budget-callback.js';
+import {
+  type BudgetOptions,
+  type BudgetReport,
+  checkFloors,
+  inputActBits,
+  isController,
+  layerBounds,
+} from './budget-options.js';
 
-/** Options of the regularizer. */
-export interface BudgetOptions {
-  /** How size is counted (spec 3): 'slots' (default, the authors' code), 'params', or 'bops'. */
-  mode?: BudgetMode;
-  /** Target average bits per weight (R_T = targetBits / N). */
-  targetBits: number;
-  /** lambda of spec 3, e.g. 0.01 (CIFAR N=8 target 2) or 0.001. */
-  lambda: number;
-  /** Which CSQ layers the budget counts; default: those with `counted` true (spec 5). */
-  include?: (layer: CsqQuantLayer) => boolean;
-}
-
-/** One counted layer in a report. */
-export interface BudgetLayerReport {
-  name: string;
-  /** Selected bits b_l. */
-  bits: number;
-  /** Starting bits N_l. */
-  maxBits: number;
-  /** Quantized weights |W_l|. */
-  params: number;
-  /** MACs per example, when known. */
-  macs?: number;
-  /** Activation bits feeding the layer (0 = full precision), as counted for BOPs. */
-  actBits: number;
-}
-
-/** Stats plus the settings and every counted layer. */
-export interface BudgetReport extends BudgetStats {
-  targetBits: number;
-  lambda: number;
-  /** The selection rule the bits were counted with. */
-  phase: CsqPhase;
-  layers: BudgetLayerReport[];
-}
-
-/** Options of `BudgetRegularizer.callback`. */
-export interface BudgetCallbackOptions {
-  /** Sets beta at the start of each epoch (0-based), e.g. `(e) => betaForEpoch(e, { ticket: 30 })`. */
-  beta?: (epoch: number) => number;
-  /** From this epoch on (0-based) the ticket phase holds: hard, frozen masks and no penalty. */
-  ticketEpoch?: number;
-}
-
-/** A CsqController, also one from another copy of @csq/layers (ESM and CJS side by side). */
-function isController(x: unknown): x is CsqController {
-  if (x instanceof CsqController) return true;
-  const c = x as Partial<CsqController>;
-  return (
-    typeof c?.setBeta === 'function' &&
-    typeof c.maskVariables === 'function' &&
-    Array.isArray(c.layers) &&
-    typeof (x as { predict?: unknown }).predict !== 'function'
-  );
-}
-
-function variableOf(v: tfl.LayerVariable): tf.Variable {
-  return v.read() as tf.Variable;
-}
-
-/**
- * Activation bits feeding a layer: the `actBits` of a CsqActQuant (or any layer with an
- * `actBits` property) right before it in the graph, else 0 (full precision, 32 for BOPs).
- */
-export function inputActBits(layer: CsqQuantLayer): number {
-  const own = (layer as { inputActBits?: number }).inputActBits;
-  if (typeof own === 'number') return own;
-  const nodes = (layer as unknown as { inboundNodes?: { inboundLayers?: unknown[] }[] })
-    .inboundNodes;
-  const prev = nodes?.[0]?.inboundLayers?.[0] as { actBits?: unknown } | undefined;
-  return typeof prev?.actBits === 'number' ? prev.actBits : 0;
+/** Positions 0..b-1: every bit of a layer selected (the counting before any mask is read). */
+function allPositions(bits: number): number[] {
+  return Array.from({ length: bits }, (_, i) => i);
 }
 
 /**
  * L = CE + lambda (R - R_T) sum_l w_l sum_i sigma(beta m_{l,i}) (spec 3). R is counted from the
  * current masks without gradient; above the target the term prunes bits, below it grows them.
- * The layer weights w_l are 1 (`slots`), |W_l| (`params`) or MACs_l a_l (`bops`), normalised to
- * mean 1.
+ * The layer weights w_l are 1 (`slots`), |W_l| (`params`, `storage`) or MACs_l a_l (`bops`),
+ * normalised to mean 1. Per-layer bounds (`layers`, default floor 1 bit) change a layer's sign:
+ * a layer at its floor is not pruned, one at its ceiling not grown, and a layer outside its
+ * bounds is pushed back inside whatever the global sign.
  */
 export class BudgetRegularizer {
   readonly controller: CsqController;
@@ -103,8 +54,13 @@ export class BudgetRegularizer {
   readonly mode: BudgetMode;
   readonly targetBits: number;
   readonly lambda: number;
+  readonly enforce: BudgetEnforce;
+  /** The bounds of each counted layer (floor 1 and ceiling N unless set), in layer order. */
+  readonly bounds: Required<BitBounds>[];
   private weightsCache: Float64Array | undefined;
-  private cache: { ids: unknown[]; stats: BudgetStats; masks: Float32Array } | undefined;
+  private cache:
+    | { ids: unknown[]; stats: BudgetStats; masks: Float32Array; positions: number[][] }
+    | undefined;
   private attached: { layer: tfl.layers.Layer; fn: () => tf.Scalar }[] = [];
 
   constructor(modelOrController: tfl.LayersModel | CsqController, opts: BudgetOptions) {
@@ -112,10 +68,18 @@ export class BudgetRegularizer {
       ? modelOrController
       : new CsqController(modelOrController);
     this.mode = opts.mode ?? 'slots';
+    assertMode(this.mode);
     assertFinite(opts.targetBits, 'targetBits', { positive: true });
     assertFinite(opts.lambda, 'lambda');
     if (opts.lambda < 0) {
       throw new CsqError('CSQ_BAD_NUMBER', `lambda must be >= 0, got ${opts.lambda}; e.g. 0.01.`);
+    }
+    this.enforce = opts.enforce ?? 'off';
+    if (!BUDGET_ENFORCE.includes(this.enforce)) {
+      throw new CsqError(
+        'CSQ_BAD_ENFORCE',
+        `budget enforce must be "trim" or "off", got "${String(opts.enforce)}".`,
+      );
     }
     this.targetBits = opts.targetBits;
     this.lambda = opts.lambda;
@@ -128,23 +92,31 @@ export class BudgetRegularizer {
           'quantizeModel or a builder) or widen `include`.',
       );
     }
-    // Fail early on a bad mode or target, with every bit selected.
-    budgetStats(this.budgetLayers(this.layers.map((l) => l.bits)), {
+    this.bounds = layerBounds(this.layers, opts.layers);
+    // Fail early on a bad mode or target, with every bit selected, and on floors above it.
+    budgetStats(this.budgetLayers(this.layers.map((l) => allPositions(l.bits))), {
       mode: this.mode,
       targetBits: this.targetBits,
     });
+    checkFloors(
+      this.budgetLayers(this.layers.map((l, k) => allPositions(this.bounds[k]!.minBits))),
+      this.mode,
+      this.targetBits,
+    );
   }
 
-  private budgetLayers(bits: number[]): BudgetLayer[] {
+  private budgetLayers(positions: number[][]): BudgetLayer[] {
     return this.layers.map((l, i) => {
       const macs = l.macs();
       return {
         name: l.name,
         maxBits: l.bits,
-        bits: bits[i]!,
+        bits: positions[i]!.length,
+        positions: positions[i]!,
         params: l.paramCount(),
         ...(macs !== undefined ? { macs } : {}),
         actBits: inputActBits(l),
+        bounds: this.bounds[i]!,
       };
     });
   }
@@ -153,7 +125,7 @@ export class BudgetRegularizer {
   penaltyWeights(): Float64Array {
     if (!this.weightsCache) {
       this.weightsCache = penaltyWeights(
-        this.budgetLayers(this.layers.map((l) => l.bits)),
+        this.budgetLayers(this.layers.map((l) => allPositions(l.bits))),
         this.mode,
       );
     }
@@ -166,14 +138,20 @@ export class BudgetRegularizer {
     );
   }
 
-  private statsFrom(masks: Float32Array, phase: CsqPhase): BudgetStats {
+  private positionsFrom(masks: Float32Array, phase: CsqPhase): number[][] {
     let offset = 0;
-    const bits = this.layers.map((l) => {
-      const b = selectedBits(masks.subarray(offset, offset + l.bits), phase);
+    return this.layers.map((l) => {
+      const p = selectedPositions(masks.subarray(offset, offset + l.bits), phase);
       offset += l.bits;
-      return b;
+      return p;
     });
-    return budgetStats(this.budgetLayers(bits), { mode: this.mode, targetBits: this.targetBits });
+  }
+
+  private statsFrom(positions: number[][]): BudgetStats {
+    return budgetStats(this.budgetLayers(positions), {
+      mode: this.mode,
+      targetBits: this.targetBits,
+    });
   }
 
   private concatMasks(): tf.Tensor {
@@ -186,31 +164,49 @@ export class BudgetRegularizer {
     return this.controller.ticket || this.controller.exact ? 'exact' : 'continuous';
   }
 
+  /** The current mask logits of every counted layer, concatenated (cached per mask version). */
+  private currentMasks(): Float32Array {
+    const ids = this.maskIds();
+    if (this.cache?.ids.every((id, i) => id === ids[i])) return this.cache.masks;
+    const t = this.concatMasks();
+    const masks = t.dataSync() as Float32Array;
+    t.dispose();
+    this.remember(ids, masks);
+    return masks;
+  }
+
+  private remember(ids: unknown[], masks: Float32Array): BudgetStats {
+    const positions = this.positionsFrom(masks, 'continuous');
+    const stats = this.statsFrom(positions);
+    this.cache = { ids, stats, masks, positions };
+    return stats;
+  }
+
   /**
    * R, R_T, the signed coefficient and the sizes now. Without a phase: 'exact' counting in the
    * ticket phase or exact mode, else 'continuous' (m >= 0 counts as selected).
    */
   stats(phase: CsqPhase = this.defaultPhase()): BudgetStats {
-    if (phase === 'continuous') return this.searchStats();
-    const ids = this.maskIds();
-    if (this.cache?.ids.every((id, i) => id === ids[i]))
-      return this.statsFrom(this.cache.masks, phase);
-    const t = this.concatMasks();
-    const masks = t.dataSync() as Float32Array;
-    t.dispose();
-    return this.statsFrom(masks, phase);
+    const masks = this.currentMasks();
+    if (phase === 'continuous') return this.cache!.stats;
+    return this.statsFrom(this.positionsFrom(masks, phase));
   }
 
-  /** The search-phase stats, recounted only when a mask variable changed since last time. */
-  private searchStats(): BudgetStats {
-    const ids = this.maskIds();
-    if (this.cache?.ids.every((id, i) => id === ids[i])) return this.cache.stats;
-    const t = this.concatMasks();
-    const masks = t.dataSync() as Float32Array;
-    t.dispose();
-    const stats = this.statsFrom(masks, 'continuous');
-    this.cache = { ids, stats, masks };
-    return stats;
+  /** Selected positions of every counted layer under a phase's rule, in layer order. */
+  positions(phase: CsqPhase = this.defaultPhase()): number[][] {
+    const masks = this.currentMasks();
+    return phase === 'continuous' ? this.cache!.positions : this.positionsFrom(masks, phase);
+  }
+
+  /** The mask logits of each counted layer (copies), in layer order. */
+  maskLogits(): Float32Array[] {
+    const masks = this.currentMasks();
+    let offset = 0;
+    return this.layers.map((l) => {
+      const m = masks.slice(offset, offset + l.bits);
+      offset += l.bits;
+      return m;
+    });
   }
 
   /**
@@ -222,68 +218,87 @@ export class BudgetRegularizer {
     const t = this.concatMasks();
     const masks = (await t.data()) as Float32Array;
     t.dispose();
-    const stats = this.statsFrom(masks, 'continuous');
-    this.cache = { ids, stats, masks };
-    return stats;
+    return this.remember(ids, masks);
   }
 
   /**
-   * lambda (R - R_T) sum_l w_l sum_i sigma(beta m_{l,i}) as a scalar tensor, differentiable in the
-   * masks (call it inside the loss closure); R from the current masks, without gradient; 0 in
-   * the ticket phase.
+   * Each layer's signed coefficient: the global R - R_T, except that a layer at its floor is
+   * not pruned, one at its ceiling not grown, and one outside its bounds is pushed back
+   * ((b - bound) / N, or the global coefficient when that pushes the same way harder).
+   */
+  layerCoefficients(): Float64Array {
+    this.currentMasks();
+    const { stats, positions } = this.cache!;
+    const c = stats.coefficient;
+    return Float64Array.from(this.layers, (l, k) => {
+      const b = positions[k]!.length;
+      const { minBits, maxBits } = this.bounds[k]!;
+      if (b < minBits) return Math.min(c, -(minBits - b) / l.bits);
+      if (b > maxBits) return Math.max(c, (b - maxBits) / l.bits);
+      if (b === minBits && c > 0) return 0;
+      if (b === maxBits && c < 0) return 0;
+      return c;
+    });
+  }
+
+  /**
+   * lambda sum_l c_l w_l sum_i sigma(beta m_{l,i}) as a scalar tensor, differentiable in the
+   * masks (call it inside the loss closure); c_l = R - R_T from the current masks, without
+   * gradient, within the layer's bounds (`layerCoefficients`); 0 in the ticket phase.
    */
   penalty(): tf.Scalar {
     if (this.controller.ticket || this.lambda === 0) return tf.scalar(0);
-    const { coefficient } = this.searchStats();
+    const c = this.layerCoefficients();
+    const w = this.penaltyWeights();
     return budgetPenaltyTensor(
       this.layers.map((l) => l.maskVariable.read()),
-      this.penaltyWeights(),
+      Float64Array.from(w, (x, k) => x * c[k]!),
       this.controller.beta,
-      this.lambda * coefficient,
+      this.lambda,
     );
   }
 
   /** Layer l's share of the penalty (what model.fit adds per layer). */
   private layerPenalty(index: number): tf.Scalar {
     if (this.controller.ticket || this.lambda === 0) return tf.scalar(0);
-    const { coefficient } = this.searchStats();
+    const c = this.layerCoefficients()[index]!;
     const layer = this.layers[index]!;
     return budgetPenaltyTensor(
       [layer.maskVariable.read()],
-      [this.penaltyWeights()[index]!],
+      [this.penaltyWeights()[index]! * c],
       this.controller.beta,
-      this.lambda * coefficient,
+      this.lambda,
     );
   }
 
-  /** Stats, the settings, and every counted layer's bits, params and MACs. */
+  /** Stats, the settings, and every counted layer's bits, positions, bounds, params and MACs. */
   report(phase: CsqPhase = this.defaultPhase()): BudgetReport {
-    const stats = this.stats(phase);
-    const ids = this.maskIds();
-    const cached = this.cache?.ids.every((id, i) => id === ids[i]) ? this.cache.masks : undefined;
-    let offset = 0;
-    const bits = this.layers.map((l) => {
-      if (!cached) return l.selectedBits(phase);
-      const b = selectedBits(cached.subarray(offset, offset + l.bits), phase);
-      offset += l.bits;
-      return b;
-    });
+    const positions = this.positions(phase);
+    const stats = this.statsFrom(positions);
     return {
       ...stats,
       targetBits: this.targetBits,
       lambda: this.lambda,
+      enforce: this.enforce,
       phase,
-      layers: this.budgetLayers(bits).map((l) => ({
+      layers: this.budgetLayers(positions).map((l) => ({
         name: l.name,
         bits: l.bits,
         maxBits: l.maxBits,
         params: l.params,
         ...(l.macs !== undefined ? { macs: l.macs } : {}),
         actBits: l.actBits ?? 0,
+        positions: [...l.positions!],
+        storageBits: layerCount(l, 'storage'),
+        bounds: { ...this.bounds[this.layers.findIndex((x) => x.name === l.name)]! },
       })),
     };
   }
 
+  /** Forgets the counted masks (after writing mask variables in place). */
+  invalidate(): void {
+    this.cache = undefined;
+  }
   /**
    * Adds the penalty to the model's losses, one term per counted layer (tf.layers' `addLoss`),
    * so `model.fit` minimises CE + penalty. `callback()` attaches on train begin and detaches
@@ -323,24 +338,23 @@ export class BudgetRegularizer {
 
   /**
    * A model.fit callback: adds the penalty to the loss for the run, counts R asynchronously
-   * before every batch, optionally sets beta per epoch and enters the ticket phase.
+   * before every batch, optionally sets beta per epoch, trims to the budget (`enforce: 'trim'`)
+   * and enters the ticket phase at `ticketEpoch`, and warns when a whole epoch above the target
+   * moves no bit. It mixes with plain `{ onEpochEnd }` objects and tf.Callback instances in
+   * either order (see `budgetCallback`).
    */
   callback(opts: BudgetCallbackOptions = {}): tfl.CustomCallback {
-    const { beta, ticketEpoch } = opts;
-    return new tfl.CustomCallback({
-      onTrainBegin: async () => {
-        this.attach();
-      },
-      onEpochBegin: async (epoch: number) => {
-        if (beta) this.controller.setBeta(beta(epoch));
-        if (ticketEpoch !== undefined) this.controller.setTicket(epoch >= ticketEpoch);
-      },
-      onBatchBegin: async () => {
-        if (!this.controller.ticket) await this.refresh();
-      },
-      onTrainEnd: async () => {
-        this.detach();
-      },
-    });
+    return budgetCallback(this, opts);
   }
 }
+
+function variableOf(v: tfl.LayerVariable): tf.Variable {
+  return v.read() as tf.Variable;
+}
+
+export {
+  type BudgetLayerReport,
+  type BudgetOptions,
+  type BudgetReport,
+  inputActBits,
+} from './budget-options.js';

@@ -121,7 +121,17 @@ describe('a user CSQ layer built on CsqLayer (README example)', () => {
     ctl.setExact(false);
     const budget = new BudgetRegularizer(m, { mode: 'bops', targetBits: 1, lambda: 1 });
     expect(budget.report().layers).toEqual([
-      { name: 'conv1d', bits: 3, maxBits: 4, params: 36, macs: 8 * 36, actBits: 0 },
+      {
+        name: 'conv1d',
+        bits: 3,
+        maxBits: 4,
+        params: 36,
+        macs: 8 * 36,
+        actBits: 0,
+        positions: [0, 2, 3],
+        storageBits: 5, // place values 8, 2, 1 with signed digits: 21 codes
+        bounds: { minBits: 1, maxBits: 4 },
+      },
     ]);
     // the penalty reaches the user layer's mask (above the target: prune)
     const before = Array.from(layer.maskVariable.read().dataSync());

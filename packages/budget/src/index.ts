@@ -1,13 +1,25 @@
 /**
- * @csq/budget: the budget-aware, sign-switching regularizer of spec 3 and size reports.
+ * @csq/budget: the budget-aware, sign-switching regularizer of spec 3, budget enforcement
+ * (trim), per-layer bounds and size reports.
  */
 
-export type { BudgetMode, BudgetStats } from '@csq/core';
+export type { BitBounds, BudgetEnforce, BudgetMode, BudgetStats, TrimAction } from '@csq/core';
 export {
   type BudgetCallbackOptions,
+  budgetCallback,
+  fitCallbacks,
+  installFitCallbacks,
+} from './budget-callback.js';
+export {
   type BudgetLayerReport,
   type BudgetOptions,
   BudgetRegularizer,
   type BudgetReport,
   inputActBits,
 } from './budget-regularizer.js';
+export {
+  type BudgetTrimReport,
+  formatTrimReport,
+  type TrimToBudgetOptions,
+  trimToBudget,
+} from './trim-to-budget.js';

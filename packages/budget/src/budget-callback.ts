@@ -1,0 +1,188 @@
+/**
+ * The model.fit side of the budget: a callback that attaches the penalty, counts the masks,
+ * anneals beta, trims and enters the ticket phase, and warns when the search is stuck; and the
+ * callback-list normalisation that lets it sit next to any other tfjs callback.
+ */
+import * as tfl from '@tensorflow/tfjs-layers';
+import type { BudgetRegularizer } from './budget-regularizer.js';
+import { type BudgetTrimReport, formatTrimReport, trimToBudget } from './trim-to-budget.js';
+
+/** Options of `BudgetRegularizer.callback`. */
+export interface BudgetCallbackOptions {
+  /** Sets beta at the start of each epoch (0-based), e.g. `(e) => betaForEpoch(e, { ticket: 30 })`. */
+  beta?: (epoch: number) => number;
+  /** From this epoch on (0-based) the ticket phase holds: hard, frozen masks and no penalty. */
+  ticketEpoch?: number;
+  /** Overrides the regularizer's `enforce` ('trim': trim to the budget at `ticketEpoch`). */
+  enforce?: 'trim' | 'off';
+  /** Receives the trim report (default: one line per trim to `onWarning`'s sink, console.info). */
+  onTrim?: (report: BudgetTrimReport) => void;
+  /** Receives warnings, e.g. an epoch above the target that moved no bit (default console.warn). */
+  onWarning?: (message: string) => void;
+}
+
+type Handlers = {
+  onTrainBegin: () => Promise<void>;
+  onEpochBegin: (epoch: number) => Promise<void>;
+  onBatchBegin: () => Promise<void>;
+  onEpochEnd: (epoch: number) => Promise<void>;
+  onTrainEnd: () => Promise<void>;
+};
+
+/**
+ * A stuck search over one epoch: no mask crossed 0 and no selected logit fell by a tenth of the
+ * smallest selected logit (at that pace the next bit needs more than ten epochs). Returns the
+ * largest fall and the smallest selected logit, or undefined when the search moves.
+ */
+export function stuckSearch(
+  before: readonly Float32Array[],
+  after: readonly Float32Array[],
+): { progress: number; smallest: number } | undefined {
+  let progress = 0;
+  let smallest = Number.POSITIVE_INFINITY;
+  for (let k = 0; k < after.length; k++) {
+    const a = after[k]!;
+    const b = before[k]!;
+    for (let i = 0; i < a.length; i++) {
+      if (a[i]! >= 0 !== b[i]! >= 0) return undefined;
+      if (a[i]! < 0) continue;
+      progress = Math.max(progress, b[i]! - a[i]!);
+      smallest = Math.min(smallest, a[i]!);
+    }
+  }
+  if (!Number.isFinite(smallest) || progress >= 0.1 * smallest) return undefined;
+  return { progress, smallest };
+}
+
+/**
+ * The callback of `BudgetRegularizer.callback`. It is a tf.CustomCallback whose handlers are
+ * also its own properties, so it works both as a callback instance and as a plain callback
+ * config (tfjs wraps every element of a list whose first element is a plain object in a new
+ * CustomCallback). It also installs `fitCallbacks` on the regularizer's model's `fit` and
+ * `fitDataset`, so that lists mixing plain objects and tf.Callback instances work in any order
+ * (tfjs 4.22 alone fails on `[callback, {...}]` with "setParams is not a function" and loops
+ * forever on `[{...}, new tf.CustomCallback(...)]`).
+ */
+export function budgetCallback(
+  budget: BudgetRegularizer,
+  opts: BudgetCallbackOptions = {},
+): tfl.CustomCallback {
+  const { beta, ticketEpoch } = opts;
+  const enforce = opts.enforce ?? budget.enforce;
+  const warn = opts.onWarning ?? ((m: string) => console.warn(m));
+  const onTrim = opts.onTrim ?? ((r: BudgetTrimReport) => console.info(formatTrimReport(r)));
+  let trimmed = false;
+  let start: Float32Array[] | undefined;
+  const ctl = budget.controller;
+  const handlers: Handlers = {
+    onTrainBegin: async () => {
+      budget.attach();
+    },
+    onEpochBegin: async (epoch: number) => {
+      if (beta) ctl.setBeta(beta(epoch));
+      const ticket = ticketEpoch !== undefined && epoch >= ticketEpoch;
+      if (ticket && enforce === 'trim' && !trimmed) {
+        trimmed = true;
+        onTrim(trimToBudget(budget));
+      }
+      if (ticketEpoch !== undefined) ctl.setTicket(ticket);
+      start = ctl.ticket ? undefined : budget.maskLogits();
+    },
+    onBatchBegin: async () => {
+      if (!ctl.ticket) await budget.refresh();
+    },
+    onEpochEnd: async (epoch: number) => {
+      if (start === undefined || ctl.ticket || budget.lambda === 0) return;
+      const stats = await budget.refresh();
+      const stuck = stuckSearch(start, budget.maskLogits());
+      if (stats.coefficient <= 0 || !stuck) return;
+      const b = ctl.beta;
+      const s = 1 / (1 + Math.exp(-b * stuck.smallest));
+      warn(
+        `csq budget: epoch ${epoch + 1} moved no bit while ${stats.reachedBits.toFixed(3)} bits ` +
+          `(mode "${budget.mode}") are above the target ${budget.targetBits}, and no selected ` +
+          `mask logit fell by more than ${stuck.progress.toFixed(4)} (the smallest is ` +
+          `${stuck.smallest.toFixed(3)}); at beta ${b.toFixed(3)} the budget's gradient beta ` +
+          `sigma'(beta m) there is ${(b * s * (1 - s)).toExponential(2)}. Lower the mask logits ` +
+          '(quantizeModel maskLogit, controller.resetMasks(1, s0)), raise lambda, or set ' +
+          "enforce: 'trim' to meet the target when the search ends.",
+      );
+    },
+    onTrainEnd: async () => {
+      budget.detach();
+    },
+  };
+  const model = (ctl as { model?: unknown }).model;
+  if (model) installFitCallbacks(model);
+  const cb = new tfl.CustomCallback(handlers);
+  // Own properties: tfjs calls them directly, or copies them when it wraps this object.
+  Object.assign(cb, handlers);
+  return cb;
+}
+
+type CallbackLike = tfl.CustomCallbackArgs | tfl.Callback | tfl.CustomCallback;
+
+/** True for tf.Callback / CustomCallback instances, also from another copy of tfjs-layers. */
+function isCallbackInstance(x: unknown): boolean {
+  const c = x as { setParams?: unknown; setModel?: unknown };
+  return typeof c?.setParams === 'function' && typeof c.setModel === 'function';
+}
+
+/**
+ * Normalises a model.fit `callbacks` value so that any mix of plain callback objects and
+ * tf.Callback instances works: plain objects become tf.CustomCallback, instances stay as they
+ * are, and the result is a list of instances (which tfjs takes as it is).
+ */
+export function fitCallbacks(
+  callbacks: CallbackLike | CallbackLike[] | undefined,
+  yieldEvery?: tfl.ModelFitArgs['yieldEvery'],
+): tfl.CustomCallback[] | undefined {
+  if (callbacks === undefined || callbacks === null) return undefined;
+  const list = Array.isArray(callbacks) ? callbacks : [callbacks];
+  return list.map((c) =>
+    isCallbackInstance(c)
+      ? (c as tfl.CustomCallback)
+      : new tfl.CustomCallback(c as tfl.CustomCallbackArgs, yieldEvery),
+  );
+}
+
+const INSTALLED = Symbol.for('@csq/budget.fitCallbacks');
+
+type Fittable = {
+  fit: (...args: unknown[]) => Promise<unknown>;
+  fitDataset: (...args: unknown[]) => Promise<unknown>;
+  [INSTALLED]?: true;
+};
+
+/**
+ * Makes `model.fit` and `model.fitDataset` of this one model pass their `callbacks` through
+ * `fitCallbacks` first (an own property on the model; the class is untouched). Idempotent.
+ */
+export function installFitCallbacks(model: unknown): void {
+  const m = model as Fittable;
+  if (typeof m?.fit !== 'function' || m[INSTALLED]) return;
+  const fit = m.fit;
+  const fitDataset = m.fitDataset;
+  const fix = (args: unknown) => {
+    const a = args as tfl.ModelFitArgs | undefined;
+    if (!a || a.callbacks === undefined) return args;
+    return { ...a, callbacks: fitCallbacks(a.callbacks as CallbackLike[], a.yieldEvery) };
+  };
+  Object.defineProperty(m, 'fit', {
+    configurable: true,
+    writable: true,
+    value(this: unknown, x: unknown, y: unknown, args?: unknown) {
+      return fit.call(this, x, y, fix(args));
+    },
+  });
+  if (typeof fitDataset === 'function') {
+    Object.defineProperty(m, 'fitDataset', {
+      configurable: true,
+      writable: true,
+      value(this: unknown, dataset: unknown, args?: unknown) {
+        return fitDataset.call(this, dataset, fix(args));
+      },
+    });
+  }
+  Object.defineProperty(m, INSTALLED, { value: true });
+}
