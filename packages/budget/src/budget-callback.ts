@@ -26,6 +26,7 @@ type Handlers = {
   onEpochBegin: (epoch: number) => Promise<void>;
   onBatchBegin: () => Promise<void>;
   onEpochEnd: (epoch: number) => Promise<void>;
+  onBatchEnd: () => Promise<void>;
   onTrainEnd: () => Promise<void>;
 };
 
@@ -108,6 +109,9 @@ export function budgetCallback(
           "enforce: 'trim' to meet the target when the search ends.",
       );
     },
+    // every handler is an own property, or a wrapping CustomCallback would find the prototype's
+    // method, which calls itself through the wrapper forever
+    onBatchEnd: async () => {},
     onTrainEnd: async () => {
       budget.detach();
     },
