@@ -15,10 +15,7 @@ import {
   budgetStats,
   CsqError,
   layerCount,
-  layerWeight,
-  minStorageBits,
   penaltyWeights,
-  resolveBounds,
   selectedPositions,
 } from '@csq/core';
 import { CsqController, type CsqPhase, type CsqQuantLayer } from '@csq/layers';
@@ -99,7 +96,7 @@ export class BudgetRegularizer {
       targetBits: this.targetBits,
     });
     checkFloors(
-      this.budgetLayers(this.layers.map((l, k) => allPositions(this.bounds[k]!.minBits))),
+      this.budgetLayers(this.bounds.map((b) => allPositions(b.minBits))),
       this.mode,
       this.targetBits,
     );
