@@ -21,7 +21,11 @@ import {
 import { CsqController, type CsqPhase, type CsqQuantLayer } from '@csq/layers';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { type BudgetCallbackOptions, budgetCallback } from './budget-callback.js';
+import {
+  type BudgetCallbackOptions,
+  budgetCallback,
+  installFitCallbacks,
+} from './budget-callback.js';
 import {
   type BudgetOptions,
   type BudgetReport,
@@ -90,6 +94,9 @@ export class BudgetRegularizer {
       );
     }
     this.bounds = layerBounds(this.layers, opts.layers);
+    // `model.fit(x, y, { callbacks: [budget.callback(), ...] })` reads model.fit before the
+    // callback exists, so the callback-list fix goes on the model now.
+    installFitCallbacks((this.controller as { model?: unknown }).model);
     // Fail early on a bad mode or target, with every bit selected, and on floors above it.
     budgetStats(this.budgetLayers(this.layers.map((l) => allPositions(l.bits))), {
       mode: this.mode,

@@ -231,9 +231,19 @@ describe('the budget callback next to other tfjs callbacks, in both orders', () 
         const m = model();
         const budget = new BudgetRegularizer(new CsqController(m), { targetBits: 1, lambda: 2 });
         const log: number[] = [];
-        const ours = budget.callback({ beta: (e) => 1 + e, onWarning: () => {} });
-        const other = make(log);
-        const history = await fit(m, first === 'budget' ? [ours, other] : [other, ours]);
+        m.compile({ optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
+        // written as users write it: model.fit is looked up before budget.callback() runs
+        const history = await m.fit(x(), y(), {
+          epochs: 2,
+          batchSize: 4,
+          verbose: 0,
+          callbacks: (first === 'budget'
+            ? [budget.callback({ beta: (e) => 1 + e, onWarning: () => {} }), make(log)]
+            : [
+                make(log),
+                budget.callback({ beta: (e) => 1 + e, onWarning: () => {} }),
+              ]) as tf.CustomCallback[],
+        });
         expect(log).toEqual([0, 1]);
         expect(budget.controller.beta).toBe(2);
         expect(masks(m, 'c1').every((v) => v < 1)).toBe(true); // the penalty was in the loss
