@@ -43,7 +43,7 @@ async function search(layers?: Record<string, { minBits?: number }>) {
     lambda: 0.5,
     ...(layers ? { layers } : {}),
   });
-  m.compile({ optimizer: tf.train.momentum(0.1, 0.9), loss: 'categoricalCrossentropy' });
+  m.compile({ optimizer: tf.train.momentum(0.1, 0.9), loss: tf.losses.softmaxCrossEntropy });
   await m.fit(x, y, {
     epochs: 4,
     batchSize: 64,
