@@ -13,7 +13,10 @@ export interface BudgetCallbackOptions {
   beta?: (epoch: number) => number;
   /** From this epoch on (0-based) the ticket phase holds: hard, frozen masks and no penalty. */
   ticketEpoch?: number;
-  /** Overrides the regularizer's `enforce` ('trim': trim to the budget at `ticketEpoch`). */
+  /**
+   * Overrides the regularizer's `enforce`. At `ticketEpoch` the callback always brings layers
+   * into their bounds (a layer never freezes below its floor); 'trim' also meets the target.
+   */
   enforce?: 'trim' | 'off';
   /** Receives the trim report (default: one line per trim to `onWarning`'s sink, console.info). */
   onTrim?: (report: BudgetTrimReport) => void;
@@ -82,9 +85,11 @@ export function budgetCallback(
     onEpochBegin: async (epoch: number) => {
       if (beta) ctl.setBeta(beta(epoch));
       const ticket = ticketEpoch !== undefined && epoch >= ticketEpoch;
-      if (ticket && enforce === 'trim' && !trimmed) {
+      if (ticket && !trimmed) {
+        // the search ends: the target with enforce 'trim', the per-layer bounds always
         trimmed = true;
-        onTrim(trimToBudget(budget));
+        const report = trimToBudget(budget, { boundsOnly: enforce !== 'trim' });
+        if (enforce === 'trim' || report.trimmed.length + report.raised.length > 0) onTrim(report);
       }
       if (ticketEpoch !== undefined) ctl.setTicket(ticket);
       start = ctl.ticket ? undefined : budget.maskLogits();

@@ -128,6 +128,20 @@ describe('budget enforcement and bounds', () => {
       off.callback({ ticketEpoch: 1, onTrim: () => expect.fail(), onWarning: () => {} }),
     ]);
     expect(off.stats('exact').reachedBits).toBeGreaterThan(2);
+    // but the floors hold with enforce 'off' too: a layer at 0 bits gets its best bit back
+    const m3 = model();
+    setMask(m3, 'c1', [-0.5, -0.2, -3, -1]);
+    const floors = new BudgetRegularizer(m3, { targetBits: 2, lambda: 1e-4 });
+    const raised: BudgetTrimReport[] = [];
+    await fit(m3, [
+      floors.callback({ ticketEpoch: 0, onTrim: (r) => raised.push(r), onWarning: () => {} }),
+    ]);
+    expect(raised).toHaveLength(1);
+    expect(raised[0]!.raised).toEqual([
+      { layer: 'c1', position: 1, logit: expect.closeTo(-0.2, 5), reason: 'minBits' },
+    ]);
+    expect(raised[0]!.trimmed).toEqual([]);
+    expect(floors.controller.layerBits('exact')['c1']).toBe(1);
     expect(
       () => new BudgetRegularizer(m2, { targetBits: 2, lambda: 1, enforce: 'on' as 'off' }),
     ).toThrow(/"trim" or "off"/);

@@ -26,6 +26,12 @@ export interface TrimToBudgetOptions {
   layers?: Record<string, BitBounds>;
   /** Selection rule the trim counts with: 'exact' (default; the ticket phase's, m > 0). */
   phase?: CsqPhase;
+  /**
+   * Only bring every layer into its bounds (`minBits` / `maxBits`), leaving the target alone:
+   * what the callback does at the ticket epoch with `enforce: 'off'`, so a layer never ends the
+   * search below its floor (default false).
+   */
+  boundsOnly?: boolean;
 }
 
 /** What `trimToBudget` did: target, where the budget stood before and after, and every change. */
@@ -81,7 +87,7 @@ export function trimToBudget(
         logits: logits[k]!,
       };
     }),
-    { mode: budget.mode, targetBits: budget.targetBits, phase },
+    { mode: budget.mode, targetBits: budget.targetBits, phase, budget: !opts.boundsOnly },
   );
   budget.layers.forEach((l, k) => {
     const next = plan.logits[k]!;

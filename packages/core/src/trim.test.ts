@@ -75,6 +75,13 @@ describe('planTrim: lowest logit off until the budget is met', () => {
     ]);
     expect(plan.met).toBe(false);
     expect(plan.after.reachedBits).toBeCloseTo(2, 12); // A 3 + B 1 of 8 slots
+    // bounds only (budget: false): the ceiling still applies, the target is left alone
+    const boundsOnly = planTrim(layers({ B: { bounds: { maxBits: 2 } } }), {
+      targetBits: 1,
+      budget: false,
+    });
+    expect(names(boundsOnly)).toEqual(['B2']);
+    expect(boundsOnly.after.reachedBits).toBeCloseTo(2.5, 12);
     // a layer below its floor is raised: its highest unselected logit turns on
     const low = planTrim(
       [{ name: 'C', maxBits: 4, params: 10, logits: [-1, -0.5, -3, -2] }, layers()[1]!],

@@ -27,6 +27,8 @@ export interface TrimOptions {
   targetBits: number;
   /** Selection rule: 'exact' (default; m > 0, the ticket phase's) or 'continuous' (m >= 0). */
   phase?: 'continuous' | 'exact';
+  /** false: only bring layers into their bounds, leave the target alone (default true). */
+  budget?: boolean;
 }
 
 /** One bit position the trim turned off (or on, to reach a layer's floor). */
@@ -117,7 +119,7 @@ export function planTrim(layers: readonly TrimLayer[], opts: TrimOptions): TrimP
   // 2. budget: lowest logit first, among layers above their floor
   const budgetTrims: { k: number; i: number }[] = [];
   let now = stats();
-  while (now.ratio > now.targetRatio + EPS) {
+  while (opts.budget !== false && now.ratio > now.targetRatio + EPS) {
     let best: { k: number; i: number } | undefined;
     selected.forEach((set, k) => {
       if (set.size <= bounds[k]!.minBits) return;
