@@ -154,3 +154,21 @@ export function checkFloors(floors: BudgetLayer[], mode: BudgetMode, targetBits:
     );
   }
 }
+
+/**
+ * Each layer's signed coefficient from the global c = R - R_T: 0 at the floor when pruning and
+ * at the ceiling when growing; below the floor min(c, -(minBits - b) / N), above the ceiling
+ * max(c, (b - maxBits) / N); else c.
+ */
+export function boundedCoefficients(
+  c: number,
+  layers: readonly { bits: number; n: number; minBits: number; maxBits: number }[],
+): Float64Array {
+  return Float64Array.from(layers, ({ bits: b, n, minBits, maxBits }) => {
+    if (b < minBits) return Math.min(c, -(minBits - b) / n);
+    if (b > maxBits) return Math.max(c, (b - maxBits) / n);
+    if (b === minBits && c > 0) return 0;
+    if (b === maxBits && c < 0) return 0;
+    return c;
+  });
+}

@@ -29,6 +29,7 @@ import {
 import {
   type BudgetOptions,
   type BudgetReport,
+  boundedCoefficients,
   checkFloors,
   inputActBits,
   isController,
@@ -233,16 +234,10 @@ export class BudgetRegularizer {
   layerCoefficients(): Float64Array {
     this.currentMasks();
     const { stats, positions } = this.cache!;
-    const c = stats.coefficient;
-    return Float64Array.from(this.layers, (l, k) => {
-      const b = positions[k]!.length;
-      const { minBits, maxBits } = this.bounds[k]!;
-      if (b < minBits) return Math.min(c, -(minBits - b) / l.bits);
-      if (b > maxBits) return Math.max(c, (b - maxBits) / l.bits);
-      if (b === minBits && c > 0) return 0;
-      if (b === maxBits && c < 0) return 0;
-      return c;
-    });
+    return boundedCoefficients(
+      stats.coefficient,
+      this.layers.map((l, k) => ({ bits: positions[k]!.length, n: l.bits, ...this.bounds[k]! })),
+    );
   }
 
   /**
