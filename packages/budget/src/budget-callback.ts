@@ -3,9 +3,29 @@
  * anneals beta, trims and enters the ticket phase, and warns when the search is stuck; and the
  * callback-list normalisation that lets it sit next to any other tfjs callback.
  */
+
+import type { BitBounds, BudgetMode, BudgetStats } from '@csq/core';
+import type { CsqController } from '@csq/layers';
 import * as tfl from '@tensorflow/tfjs-layers';
-import type { BudgetRegularizer } from './budget-regularizer.js';
-import { type BudgetTrimReport, formatTrimReport, trimToBudget } from './trim-to-budget.js';
+import { installFitCallbacks } from './fit-callbacks.js';
+import {
+  applyTrim,
+  type BudgetTrimReport,
+  formatTrimReport,
+  type TrimTarget,
+} from './trim-core.js';
+
+/** What the callback needs of a BudgetRegularizer. */
+export interface CallbackTarget extends TrimTarget {
+  readonly controller: CsqController;
+  readonly lambda: number;
+  readonly enforce: 'trim' | 'off';
+  readonly bounds: Required<BitBounds>[];
+  readonly mode: BudgetMode;
+  attach(): void;
+  detach(): void;
+  refresh(): Promise<BudgetStats>;
+}
 
 /** Options of `BudgetRegularizer.callback`. */
 export interface BudgetCallbackOptions {
@@ -68,7 +88,7 @@ export function stuckSearch(
  * forever on `[{...}, new tf.CustomCallback(...)]`).
  */
 export function budgetCallback(
-  budget: BudgetRegularizer,
+  budget: CallbackTarget,
   opts: BudgetCallbackOptions = {},
 ): tfl.CustomCallback {
   const { beta, ticketEpoch } = opts;
@@ -88,7 +108,7 @@ export function budgetCallback(
       if (ticket && !trimmed) {
         // the search ends: the target with enforce 'trim', the per-layer bounds always
         trimmed = true;
-        const report = trimToBudget(budget, { boundsOnly: enforce !== 'trim' });
+        const report = applyTrim(budget, 'exact', enforce !== 'trim');
         if (enforce === 'trim' || report.trimmed.length + report.raised.length > 0) onTrim(report);
       }
       if (ticketEpoch !== undefined) ctl.setTicket(ticket);
@@ -127,71 +147,4 @@ export function budgetCallback(
   // Own properties: tfjs calls them directly, or copies them when it wraps this object.
   Object.assign(cb, handlers);
   return cb;
-}
-
-type CallbackLike = tfl.CustomCallbackArgs | tfl.Callback | tfl.CustomCallback;
-
-/** True for tf.Callback / CustomCallback instances, also from another copy of tfjs-layers. */
-function isCallbackInstance(x: unknown): boolean {
-  const c = x as { setParams?: unknown; setModel?: unknown };
-  return typeof c?.setParams === 'function' && typeof c.setModel === 'function';
-}
-
-/**
- * Normalises a model.fit `callbacks` value so that any mix of plain callback objects and
- * tf.Callback instances works: plain objects become tf.CustomCallback, instances stay as they
- * are, and the result is a list of instances (which tfjs takes as it is).
- */
-export function fitCallbacks(
-  callbacks: CallbackLike | CallbackLike[] | undefined,
-  yieldEvery?: tfl.ModelFitArgs['yieldEvery'],
-): tfl.CustomCallback[] | undefined {
-  if (callbacks === undefined || callbacks === null) return undefined;
-  const list = Array.isArray(callbacks) ? callbacks : [callbacks];
-  return list.map((c) =>
-    isCallbackInstance(c)
-      ? (c as tfl.CustomCallback)
-      : new tfl.CustomCallback(c as tfl.CustomCallbackArgs, yieldEvery),
-  );
-}
-
-const INSTALLED = Symbol.for('@csq/budget.fitCallbacks');
-
-type Fittable = {
-  fit: (...args: unknown[]) => Promise<unknown>;
-  fitDataset: (...args: unknown[]) => Promise<unknown>;
-  [INSTALLED]?: true;
-};
-
-/**
- * Makes `model.fit` and `model.fitDataset` of this one model pass their `callbacks` through
- * `fitCallbacks` first (an own property on the model; the class is untouched). Idempotent.
- */
-export function installFitCallbacks(model: unknown): void {
-  const m = model as Fittable;
-  if (typeof m?.fit !== 'function' || m[INSTALLED]) return;
-  const fit = m.fit;
-  const fitDataset = m.fitDataset;
-  const fix = (args: unknown) => {
-    const a = args as tfl.ModelFitArgs | undefined;
-    if (!a || a.callbacks === undefined) return args;
-    return { ...a, callbacks: fitCallbacks(a.callbacks as CallbackLike[], a.yieldEvery) };
-  };
-  Object.defineProperty(m, 'fit', {
-    configurable: true,
-    writable: true,
-    value(this: unknown, x: unknown, y: unknown, args?: unknown) {
-      return fit.call(this, x, y, fix(args));
-    },
-  });
-  if (typeof fitDataset === 'function') {
-    Object.defineProperty(m, 'fitDataset', {
-      configurable: true,
-      writable: true,
-      value(this: unknown, dataset: unknown, args?: unknown) {
-        return fitDataset.call(this, dataset, fix(args));
-      },
-    });
-  }
-  Object.defineProperty(m, INSTALLED, { value: true });
 }

@@ -21,11 +21,7 @@ import {
 import { CsqController, type CsqPhase, type CsqQuantLayer } from '@csq/layers';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import {
-  type BudgetCallbackOptions,
-  budgetCallback,
-  installFitCallbacks,
-} from './budget-callback.js';
+import { type BudgetCallbackOptions, budgetCallback } from './budget-callback.js';
 import {
   type BudgetOptions,
   type BudgetReport,
@@ -35,6 +31,7 @@ import {
   isController,
   layerBounds,
 } from './budget-options.js';
+import { installFitCallbacks } from './fit-callbacks.js';
 
 /** Positions 0..b-1: every bit of a layer selected (the counting before any mask is read). */
 function allPositions(bits: number): number[] {

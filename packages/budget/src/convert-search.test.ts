@@ -11,7 +11,7 @@ import { useBackend } from '@csq/test-utils';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BudgetRegularizer } from './budget-regularizer.js';
-import type { BudgetTrimReport } from './trim-to-budget.js';
+import type { BudgetTrimReport } from './trim-core.js';
 
 const SLOW = process.env['CSQ_SLOW'] === '1';
 // Small enough for the cpu backend (conv backprop there is plain JavaScript): 14x14 digits, one

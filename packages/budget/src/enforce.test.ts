@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stuckSearch } from './budget-callback.js';
 import { BudgetRegularizer } from './budget-regularizer.js';
-import { type BudgetTrimReport, formatTrimReport, trimToBudget } from './trim-to-budget.js';
+import { type BudgetTrimReport, formatTrimReport } from './trim-core.js';
+import { trimToBudget } from './trim-to-budget.js';
 
 /** conv (N=4) -> conv (N=4) -> flatten -> dense (N=8): 16 bit slots, masks all at `m0`. */
 function model(m0 = 1) {

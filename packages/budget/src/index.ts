@@ -7,8 +7,8 @@ export type { BitBounds, BudgetEnforce, BudgetMode, BudgetStats, TrimAction } fr
 export {
   type BudgetCallbackOptions,
   budgetCallback,
-  fitCallbacks,
-  installFitCallbacks,
+  type CallbackTarget,
+  stuckSearch,
 } from './budget-callback.js';
 export {
   type BudgetLayerReport,
@@ -17,9 +17,11 @@ export {
   type BudgetReport,
   inputActBits,
 } from './budget-regularizer.js';
+export { fitCallbacks, installFitCallbacks } from './fit-callbacks.js';
 export {
+  applyTrim,
   type BudgetTrimReport,
   formatTrimReport,
-  type TrimToBudgetOptions,
-  trimToBudget,
-} from './trim-to-budget.js';
+  type TrimTarget,
+} from './trim-core.js';
+export { type TrimToBudgetOptions, trimToBudget } from './trim-to-budget.js';

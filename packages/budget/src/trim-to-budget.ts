@@ -4,19 +4,11 @@
  * budget's own counting, within every layer's bounds. The trainer calls this at the ticket
  * epoch (or at the end of each round); the budget callback does it with `enforce: 'trim'`.
  */
-import {
-  type BitBounds,
-  type BudgetMode,
-  type BudgetStats,
-  CsqError,
-  planTrim,
-  type TrimAction,
-} from '@csq/core';
+import { type BitBounds, type BudgetMode, CsqError } from '@csq/core';
 import type { CsqController, CsqPhase } from '@csq/layers';
-import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { inputActBits } from './budget-options.js';
 import { BudgetRegularizer } from './budget-regularizer.js';
+import { applyTrim, type BudgetTrimReport } from './trim-core.js';
 
 /** Options of `trimToBudget` (the regularizer's settings by default). */
 export interface TrimToBudgetOptions {
@@ -34,25 +26,6 @@ export interface TrimToBudgetOptions {
   boundsOnly?: boolean;
 }
 
-/** What `trimToBudget` did: target, where the budget stood before and after, and every change. */
-export interface BudgetTrimReport {
-  mode: BudgetMode;
-  targetBits: number;
-  phase: CsqPhase;
-  /** Average bits in the mode's counting before the trim (`before.reachedBits`). */
-  reachedBefore: number;
-  /** ... and after it (at most `targetBits` when `met`). */
-  reachedAfter: number;
-  /** False only when the layers' floors (minBits) forbid meeting the target. */
-  met: boolean;
-  /** Positions turned off, in order: layer, position (0 = MSB), logit, reason. */
-  trimmed: TrimAction[];
-  /** Positions turned on to bring a layer up to its floor. */
-  raised: TrimAction[];
-  before: BudgetStats;
-  after: BudgetStats;
-}
-
 /**
  * Enforces the budget on the model's masks now: layers outside their bounds are brought inside
  * them, then selected positions are turned off lowest mask logit first (among layers above
@@ -65,51 +38,15 @@ export function trimToBudget(
   source: BudgetRegularizer | CsqController | tfl.LayersModel,
   opts: TrimToBudgetOptions = {},
 ): BudgetTrimReport {
-  const budget =
+  const own =
     source instanceof BudgetRegularizer &&
     opts.mode === undefined &&
     opts.targetBits === undefined &&
-    opts.layers === undefined
-      ? source
-      : fromSource(source, opts);
-  const phase = opts.phase ?? 'exact';
-  const logits = budget.maskLogits();
-  const plan = planTrim(
-    budget.layers.map((l, k) => {
-      const macs = l.macs();
-      return {
-        name: l.name,
-        maxBits: l.bits,
-        params: l.paramCount(),
-        ...(macs !== undefined ? { macs } : {}),
-        actBits: inputActBits(l),
-        bounds: budget.bounds[k]!,
-        logits: logits[k]!,
-      };
-    }),
-    { mode: budget.mode, targetBits: budget.targetBits, phase, budget: !opts.boundsOnly },
-  );
-  budget.layers.forEach((l, k) => {
-    const next = plan.logits[k]!;
-    if (next.every((v, i) => v === logits[k]![i])) return;
-    tf.tidy(() => {
-      l.maskVariable.write(tf.tensor1d(next, 'float32'));
-    });
-  });
-  budget.invalidate();
+    opts.layers === undefined;
+  const budget = own ? source : fromSource(source, opts);
+  const report = applyTrim(budget, opts.phase ?? 'exact', opts.boundsOnly ?? false);
   if (source instanceof BudgetRegularizer && budget !== source) source.invalidate();
-  return {
-    mode: plan.mode,
-    targetBits: plan.targetBits,
-    phase,
-    reachedBefore: plan.before.reachedBits,
-    reachedAfter: plan.after.reachedBits,
-    met: plan.met,
-    trimmed: plan.trimmed,
-    raised: plan.raised,
-    before: plan.before,
-    after: plan.after,
-  };
+  return report;
 }
 
 function fromSource(
@@ -135,16 +72,4 @@ function fromSource(
     ...(base ? { include: (l) => base.layers.includes(l) } : {}),
     ...(layers ? { layers } : {}),
   });
-}
-
-/** One readable line per trim, for logs: target, reached before and after, what was trimmed. */
-export function formatTrimReport(r: BudgetTrimReport): string {
-  const list = (a: TrimAction[]) =>
-    a.map((t) => `${t.layer}[${t.position}] (m ${t.logit.toFixed(3)})`).join(', ') || 'nothing';
-  const head =
-    `csq budget trim (${r.mode}): target ${r.targetBits} bits, reached ` +
-    `${r.reachedBefore.toFixed(3)} -> ${r.reachedAfter.toFixed(3)}` +
-    (r.met ? '' : " (target not met: the layers' minBits floors forbid it)");
-  const raised = r.raised.length > 0 ? `; raised to floors: ${list(r.raised)}` : '';
-  return `${head}; trimmed ${r.trimmed.length}: ${list(r.trimmed)}${raised}`;
 }
