@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: ['src/index.ts', 'src/node.ts'],
+  shims: true,
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

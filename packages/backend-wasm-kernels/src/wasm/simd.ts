@@ -107,6 +107,14 @@ function memoryOf(backend: WasmBackendInternals): WebAssembly.Memory | undefined
 }
 
 /**
+ * The backend memory's current buffer. Read from the memory itself, not from `HEAPU8`: in the
+ * threaded build a growth replaces the SharedArrayBuffer and `HEAPU8` is only refreshed lazily.
+ */
+function heapBuffer(backend: WasmBackendInternals): ArrayBufferLike {
+  return memoryOf(backend)?.buffer ?? backend.wasm.HEAPU8.buffer;
+}
+
+/**
  * Turns csq's SIMD kernels on or off (on by default); off, every kernel takes its path composed
  * from wasm's own kernels (for benchmarks: see useStockWasmKernels).
  */
@@ -157,15 +165,15 @@ export class Scratch {
   }
 
   f32(p: number, n: number): Float32Array {
-    return new Float32Array(this.backend.wasm.HEAPU8.buffer, p, n);
+    return new Float32Array(heapBuffer(this.backend), p, n);
   }
 
   f64(p: number, n: number): Float64Array {
-    return new Float64Array(this.backend.wasm.HEAPU8.buffer, p, n);
+    return new Float64Array(heapBuffer(this.backend), p, n);
   }
 
   i32(p: number, n: number): Int32Array {
-    return new Int32Array(this.backend.wasm.HEAPU8.buffer, p, n);
+    return new Int32Array(heapBuffer(this.backend), p, n);
   }
 
   free(): void {
@@ -178,5 +186,5 @@ export class Scratch {
 export function f32View(backend: WasmBackendInternals, t: tf.TensorInfo): Float32Array {
   let n = 1;
   for (const d of t.shape) n *= d;
-  return new Float32Array(backend.wasm.HEAPU8.buffer, ptr(backend, t), n);
+  return new Float32Array(heapBuffer(backend), ptr(backend, t), n);
 }
