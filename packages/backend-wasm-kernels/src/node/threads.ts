@@ -110,10 +110,15 @@ async function withCores<T>(threads: number, f: () => Promise<T>): Promise<T> {
 
 type Factory = () => tf.KernelBackend | Promise<tf.KernelBackend>;
 
+/** Whether the 'wasm' backend has started (not tf.findBackend: that starts it). */
+function wasmStarted(): boolean {
+  return (tf.engine() as unknown as { registry: Record<string, unknown> }).registry.wasm != null;
+}
+
 function restoreFactory(): void {
   const current = tf.findBackendFactory('wasm');
   const original = current && (current as unknown as Record<symbol, Factory>)[WRAPPED];
-  if (original && tf.findBackend('wasm') == null) {
+  if (original && !wasmStarted()) {
     tf.removeBackend('wasm');
     tf.registerBackend('wasm', original, WASM_PRIORITY);
   }
@@ -144,7 +149,7 @@ export function enableWasmThreads(options: WasmThreadsOptions = {}): WasmThreads
   const current = tf.findBackendFactory('wasm') as Factory | null;
   if (current == null)
     return single('the wasm backend is not registered (import @tensorflow/tfjs-backend-wasm)');
-  if (tf.findBackend('wasm') != null) return single('the wasm backend was already initialised');
+  if (wasmStarted()) return single('the wasm backend was already initialised');
   const original = ((current as unknown as Record<symbol, Factory>)[WRAPPED] ?? current) as Factory;
   let source_: { workerSource: string; factoryPath: string };
   try {
