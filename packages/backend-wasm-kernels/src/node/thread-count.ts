@@ -13,6 +13,8 @@ export interface WasmThreadsOptions {
   env?: Record<string, string | undefined>;
   /** How long the threaded build may take to start before csq falls back (default 120 s). */
   timeoutMs?: number;
+  /** Told why when a threaded build was asked for but wasm runs single-threaded (default: console.warn). */
+  onFallback?: (reason: string) => void;
 }
 
 function check(n: number, from: string): number {

@@ -97,13 +97,15 @@ describe('the threaded wasm build in Node', () => {
 
   it('falls back to the single-thread build, saying why, when the threads do not start', async () => {
     await restartWasm();
-    const setup = enableWasmThreads({ threads: 2, timeoutMs: 1 });
+    const told: string[] = [];
+    const setup = enableWasmThreads({ threads: 2, timeoutMs: 1, onFallback: (r) => told.push(r) });
     expect(setup.threaded).toBe(true); // not known before the backend starts
     await useBackend('wasm');
     const ready = await setup.ready;
     expect(ready.threaded).toBe(false);
     expect(ready.reason).toMatch(/did not start within 1 ms/);
     expect(setup.reason).toBe(ready.reason);
+    expect(told).toEqual([ready.reason]);
     expect(memoryOf().buffer).not.toBeInstanceOf(SharedArrayBuffer);
     expect(tf.tidy(() => tf.add(tf.ones([3]), 1).dataSync()[0])).toBe(2);
   });
@@ -111,7 +113,9 @@ describe('the threaded wasm build in Node', () => {
   it('runs XNNPACK on 2 threads with csq SIMD kernels on its shared memory', async () => {
     await restartWasm();
     const setup = enableWasmThreads({ threads: 2 });
+    expect(enableWasmThreads()).toBe(setup); // a later call without a count keeps it
     await useBackend('wasm');
+    expect(enableWasmThreads({ threads: 1 })).toBe(setup); // too late to change: says what runs
     expect(await setup.ready).toEqual({ threads: 2, threaded: true, reason: '' });
     expect(getThreadsCount()).toBe(2);
     expect(memoryOf().buffer).toBeInstanceOf(SharedArrayBuffer);

@@ -65,6 +65,8 @@ function threadsUnsupported(): string {
 /** Workers started for the threaded build, and a hook that reports their failures. */
 const started = new Set<NodeWorker>();
 let onWorkerFailure: ((why: string) => void) | null = null;
+/** The latest setup (returned again to calls that do not ask for a count). */
+let pending: WasmThreadsSetup | null = null;
 
 function installWorkerGlobal(workerSource: string): void {
   class PthreadWorker extends NodeWorker {
@@ -132,14 +134,23 @@ function restoreFactory(): void {
  * single-threaded (a bad thread count throws CsqError CSQ_BAD_WASM_THREADS).
  */
 export function enableWasmThreads(options: WasmThreadsOptions = {}): WasmThreadsSetup {
+  const explicit = options.threads !== undefined || options.env !== undefined;
+  const wrapped_ = (tf.findBackendFactory('wasm') as unknown as Record<symbol, unknown> | null)?.[
+    WRAPPED
+  ];
+  // a later call without a count (e.g. the backend loader) keeps what an earlier one arranged
+  if (pending && (wasmStarted() || (!explicit && wrapped_ != null))) return pending;
   const { threads: requested, source } = resolveWasmThreads(options);
-  const single = (reason: string): WasmThreadsSetup => ({
-    requested,
-    source,
-    threaded: false,
-    reason,
-    ready: Promise.resolve({ threads: 1, threaded: false, reason }),
-  });
+  const single = (reason: string): WasmThreadsSetup => {
+    pending = {
+      requested,
+      source,
+      threaded: false,
+      reason,
+      ready: Promise.resolve({ threads: 1, threaded: false, reason }),
+    };
+    return pending;
+  };
   if (requested === 1) {
     restoreFactory(); // undo an earlier enableWasmThreads, if the backend has not started yet
     return single(`1 thread asked for (${source})`);
@@ -163,12 +174,15 @@ export function enableWasmThreads(options: WasmThreadsOptions = {}): WasmThreads
     settle = r;
   });
   const setup: WasmThreadsSetup = { requested, source, threaded: true, reason: '', ready };
+  const warn =
+    options.onFallback ?? ((why: string) => console.warn(`csq: wasm runs single-threaded: ${why}`));
 
   const fallBack = async (why: string): Promise<tf.KernelBackend> => {
     for (const w of started) void w.terminate();
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     setup.threaded = false;
     setup.reason = why;
+    warn(why);
     const backend = await original();
     settle({ threads: 1, threaded: false, reason: why });
     return backend;
@@ -211,6 +225,7 @@ export function enableWasmThreads(options: WasmThreadsOptions = {}): WasmThreads
   (wrapped as unknown as Record<symbol, Factory>)[WRAPPED] = original;
   tf.removeBackend('wasm');
   tf.registerBackend('wasm', wrapped, WASM_PRIORITY);
+  pending = setup;
   return setup;
 }
 
