@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { isCsqWasmKernel, registerWasmTrainingKernels } from '@csq/backend-wasm-kernels';
+import { enableWasmThreads } from '@csq/backend-wasm-kernels/node';
 import { CsqError } from '@csq/core';
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
@@ -134,6 +135,7 @@ function defaultLoaders(opts: SelectBackendOptions): Record<NodeBackendName, Bac
     wasm: async () => {
       await import('@tensorflow/tfjs-backend-wasm');
       registerWasmTrainingKernels();
+      enableWasmThreads(); // CSQ_WASM_THREADS or every core; keeps an earlier enableWasmThreads({ threads })
     },
     cpu: async () => {},
   };

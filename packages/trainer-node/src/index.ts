@@ -14,6 +14,7 @@ export {
   registerWasmTrainingKernels,
   WASM_TRAINING_KERNELS,
 } from '@csq/backend-wasm-kernels';
+export { enableWasmThreads, resolveWasmThreads } from '@csq/backend-wasm-kernels/node';
 export * from '@csq/trainer';
 export {
   type BackendAttempt,
