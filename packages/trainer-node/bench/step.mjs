@@ -8,12 +8,21 @@
  *   pnpm bench:step                                   # from the repo root (builds first)
  *   node packages/trainer-node/bench/step.mjs --backend wasm --model mnist-cnn --steps 9
  *   node packages/trainer-node/bench/step.mjs --profile  # adds per-kernel tables
+ *   node packages/trainer-node/bench/step.mjs --threads 2      # wasm on 2 threads (CSQ_WASM_THREADS)
+ *   node packages/trainer-node/bench/step.mjs --threads 1,2    # 1 vs 2 threads side by side
+ *
+ * `--threads 1,2` runs one child process per thread count, alternating for `--rounds` rounds
+ * (a backend's thread count is fixed once it starts), and prints each count's float and csq
+ * steps (median over its rounds) and `threadSpeedup <1-thread float / N-thread float>`.
  */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { registerWasmTrainingKernels, useStockWasmKernels } from '@csq/backend-wasm-kernels';
+import { enableWasmThreads } from '@csq/backend-wasm-kernels/node';
 import * as tf from '@tensorflow/tfjs';
 import { describeBackend, selectBackend } from '../dist/index.js';
-import { alternate, makeStep, profileTable } from './lib.mjs';
+import { alternate, makeStep, median, profileTable } from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -25,14 +34,24 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     stock: { type: 'boolean', default: true },
     'no-stock': { type: 'boolean', default: false },
+    threads: { type: 'string' },
+    rounds: { type: 'string', default: '2' },
+    json: { type: 'boolean', default: false },
   },
 });
+const threadList = (values.threads ?? '').split(',').filter(Boolean).map(Number);
+if (threadList.length > 1) {
+  await compareThreads(threadList);
+  process.exit(0);
+}
+if (threadList.length === 1) enableWasmThreads({ threads: threadList[0] });
 const batch = Number(values.batch);
 const steps = Number(values.steps);
 const bits = Number(values.bits);
 
 const backend = await selectBackend({ backend: values.backend });
-console.log(`backend: ${(await describeBackend()).text}`);
+const described = await describeBackend();
+console.log(`backend: ${described.text}`);
 const onWasm = tf.getBackend() === 'wasm';
 const withStock = onWasm && values.stock && !values['no-stock'];
 
@@ -74,4 +93,50 @@ if (withStock) {
   );
   console.log(`speedup ${(t.stock / t.float).toFixed(3)}`);
 }
+if (values.json) {
+  const threads = described.wasm?.threadsCount ?? 1;
+  console.log(`json ${JSON.stringify({ float: t.float, csq: t.csq, threads })}`);
+}
 console.log(`ratio ${(t.csq / t.float).toFixed(3)}`);
+
+/** One child process per thread count and round (alternating), then the side-by-side table. */
+async function compareThreads(counts) {
+  const script = fileURLToPath(import.meta.url);
+  const rounds = Number(values.rounds);
+  const runs = Object.fromEntries(counts.map((n) => [n, { float: [], csq: [], threads: 0 }]));
+  for (let r = 0; r < rounds; r++) {
+    for (const n of r % 2 ? [...counts].reverse() : counts) {
+      const args = [script, '--backend', 'wasm', '--model', values.model, '--batch', values.batch];
+      args.push('--steps', values.steps, '--bits', values.bits, '--threads', String(n));
+      args.push('--no-stock', '--json');
+      const out = execFileSync(process.execPath, args, { encoding: 'utf8' });
+      const line = out.split('\n').find((l) => l.startsWith('json '));
+      if (!line) throw new Error(`no result from the ${n}-thread run:\n${out}`);
+      const res = JSON.parse(line.slice(5));
+      runs[n].float.push(res.float);
+      runs[n].csq.push(res.csq);
+      runs[n].threads = res.threads;
+      console.log(
+        `round ${r + 1}, ${n} thread(s) (wasm runs ${res.threads}): float ${res.float.toFixed(0)} ms, csq ${res.csq.toFixed(0)} ms`,
+      );
+    }
+  }
+  console.log(
+    `${values.model}, batch ${values.batch}, wasm, ${rounds} alternating rounds of ${values.steps} steps:`,
+  );
+  console.log('threads | float step | csq step');
+  for (const n of counts) {
+    const f = median(runs[n].float);
+    const c = median(runs[n].csq);
+    console.log(
+      `${String(runs[n].threads).padStart(7)} | ${f.toFixed(0).padStart(7)} ms | ${c.toFixed(0).padStart(6)} ms`,
+    );
+  }
+  const [a, b] = [counts[0], counts[counts.length - 1]];
+  const ra = runs[a].threads;
+  const rb = runs[b].threads;
+  console.log(
+    `threadSpeedup ${(median(runs[a].float) / median(runs[b].float)).toFixed(3)} (float step, ${ra} over ${rb} threads)`,
+  );
+  console.log(`ratio ${(median(runs[b].csq) / median(runs[b].float)).toFixed(3)}`);
+}

@@ -72,10 +72,15 @@ function installWorkerGlobal(workerSource: string): void {
   class PthreadWorker extends NodeWorker {
     constructor() {
       super(workerSource, { eval: true });
+      this.unref(); // the pool's idle workers must not keep the process alive
       started.add(this);
       this.once('error', (e) => onWorkerFailure?.(`a pthread worker failed: ${String(e)}`));
       this.once('exit', () => started.delete(this));
     }
+    // emscripten refs a worker while its pthread runs, and XNNPACK's pool threads run for good:
+    // that would keep the process alive forever. Kernels wait for their threads synchronously,
+    // so unreferenced workers lose nothing.
+    override ref(): void {}
     // the bundled factory's source (a Blob) does not run in a worker: the script loads wasm-out's
     override postMessage(msg: unknown, transfer?: readonly never[]): void {
       const m = msg as { cmd?: string; urlOrBlob?: unknown } | null;
@@ -135,11 +140,8 @@ function restoreFactory(): void {
  */
 export function enableWasmThreads(options: WasmThreadsOptions = {}): WasmThreadsSetup {
   const explicit = options.threads !== undefined || options.env !== undefined;
-  const wrapped_ = (tf.findBackendFactory('wasm') as unknown as Record<symbol, unknown> | null)?.[
-    WRAPPED
-  ];
   // a later call without a count (e.g. the backend loader) keeps what an earlier one arranged
-  if (pending && (wasmStarted() || (!explicit && wrapped_ != null))) return pending;
+  if (pending && (wasmStarted() || !explicit)) return pending;
   const { threads: requested, source } = resolveWasmThreads(options);
   const single = (reason: string): WasmThreadsSetup => {
     pending = {
