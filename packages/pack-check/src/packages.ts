@@ -399,9 +399,14 @@ export const PACKAGES: PackedPackage[] = [
   {
     name: '@csq/backend-wasm-kernels',
     dir: 'backend-wasm-kernels',
+    // ESM: the ./node entry turns on the threaded build (2 threads) before the same check
     esm:
-      `import * as k from '@csq/backend-wasm-kernels';\nimport * as tf from '@tensorflow/tfjs-core';\n` +
-      wasmKernelsCheck('k', 'tf'),
+      `import * as k from '@csq/backend-wasm-kernels/node';\nimport * as tf from '@tensorflow/tfjs-core';\n` +
+      `const threads = k.enableWasmThreads({ threads: 2 });\n` +
+      wasmKernelsCheck('k', 'tf').replace(
+        "console.log('ok');",
+        "const r = await threads.ready;\n  if (!r.threaded || r.threads !== 2) throw new Error('threads ' + JSON.stringify(r));\n  console.log('ok');",
+      ),
     cjs:
       `const k = require('@csq/backend-wasm-kernels');\nconst tf = require('@tensorflow/tfjs-core');\n` +
       wasmKernelsCheck('k', 'tf'),

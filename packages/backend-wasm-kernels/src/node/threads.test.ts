@@ -47,6 +47,7 @@ function memoryOf(): WebAssembly.Memory {
   return (b.wasm.asm?.memory ?? b.wasm.wasmMemory)!;
 }
 
+const cores = os.cpus().length;
 // tfjs-backend-wasm's own factory, as registered when it loaded
 const wasmFactory = tf.findBackendFactory('wasm')!;
 
@@ -106,6 +107,7 @@ describe('the threaded wasm build in Node', () => {
     expect(ready.reason).toMatch(/did not start within 1 ms/);
     expect(setup.reason).toBe(ready.reason);
     expect(told).toEqual([ready.reason]);
+    expect(os.cpus().length).toBe(cores);
     expect(memoryOf().buffer).not.toBeInstanceOf(SharedArrayBuffer);
     expect(tf.tidy(() => tf.add(tf.ones([3]), 1).dataSync()[0])).toBe(2);
   });
@@ -118,6 +120,7 @@ describe('the threaded wasm build in Node', () => {
     expect(enableWasmThreads({ threads: 1 })).toBe(setup); // too late to change: says what runs
     expect(await setup.ready).toEqual({ threads: 2, threaded: true, reason: '' });
     expect(getThreadsCount()).toBe(2);
+    expect(os.cpus().length).toBe(cores); // widened only while the backend started
     expect(memoryOf().buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(simdFor(tf.backend())).not.toBeNull();
     expect(isCsqWasmKernel('Conv2DBackpropFilter')).toBe(true);

@@ -97,8 +97,11 @@ function installWorkerGlobal(workerSource: string): void {
   });
 }
 
-/** Runs `f` with `os.cpus()` reporting `2 * threads` cores (the build uses half of them). */
-async function withCores<T>(threads: number, f: () => Promise<T>): Promise<T> {
+/**
+ * Makes `os.cpus()` report `2 * threads` cores (the build uses half of them) until the returned
+ * function is called.
+ */
+function widenCores(threads: number): () => void {
   const cpus = os.cpus;
   const real = cpus.call(os);
   const one = real[0] ?? {
@@ -108,11 +111,9 @@ async function withCores<T>(threads: number, f: () => Promise<T>): Promise<T> {
   };
   os.cpus = () =>
     Array.from({ length: Math.max(real.length, 2 * threads) }, (_, i) => real[i] ?? one);
-  try {
-    return await f();
-  } finally {
+  return () => {
     os.cpus = cpus;
-  }
+  };
 }
 
 type Factory = () => tf.KernelBackend | Promise<tf.KernelBackend>;
@@ -203,14 +204,18 @@ export function enableWasmThreads(options: WasmThreadsOptions = {}): WasmThreads
       );
       timer.unref();
     });
+    const restoreCores = widenCores(requested);
     try {
       const outcome = await Promise.race([
-        withCores(requested, async () => original()).then(
-          (b) => ({ b }),
-          (e: unknown) => ({ e }),
-        ),
+        Promise.resolve()
+          .then(original)
+          .then(
+            (b) => ({ b }),
+            (e: unknown) => ({ e }),
+          ),
         failed.then((why) => ({ why })),
       ]);
+      restoreCores(); // the threaded start is over (or abandoned)
       if ('why' in outcome) return await fallBack(outcome.why);
       if ('e' in outcome)
         return await fallBack(`the threaded build failed to start: ${String(outcome.e)}`);
@@ -220,6 +225,7 @@ export function enableWasmThreads(options: WasmThreadsOptions = {}): WasmThreads
       settle({ threads, threaded: true, reason: '' });
       return outcome.b;
     } finally {
+      restoreCores();
       clearTimeout(timer);
       onWorkerFailure = null;
     }
