@@ -124,19 +124,19 @@ async function compareThreads(counts) {
   console.log(
     `${values.model}, batch ${values.batch}, wasm, ${rounds} alternating rounds of ${values.steps} steps:`,
   );
-  console.log('threads | float step | csq step');
+  console.log('threads | float step (median / best round) | csq step (median / best round)');
+  const best = (a) => Math.min(...a);
   for (const n of counts) {
-    const f = median(runs[n].float);
-    const c = median(runs[n].csq);
+    const r = runs[n];
     console.log(
-      `${String(runs[n].threads).padStart(7)} | ${f.toFixed(0).padStart(7)} ms | ${c.toFixed(0).padStart(6)} ms`,
+      `${String(r.threads).padStart(7)} | ${median(r.float).toFixed(0)} / ${best(r.float).toFixed(0)} ms | ` +
+        `${median(r.csq).toFixed(0)} / ${best(r.csq).toFixed(0)} ms`,
     );
   }
   const [a, b] = [counts[0], counts[counts.length - 1]];
-  const ra = runs[a].threads;
-  const rb = runs[b].threads;
+  const speedup = (f) => (f(runs[a].float) / f(runs[b].float)).toFixed(3);
   console.log(
-    `threadSpeedup ${(median(runs[a].float) / median(runs[b].float)).toFixed(3)} (float step, ${ra} over ${rb} threads)`,
+    `threadSpeedup ${speedup(median)} (float step, ${runs[b].threads} threads over ${runs[a].threads}; best rounds: ${speedup(best)})`,
   );
   console.log(`ratio ${(median(runs[b].csq) / median(runs[b].float)).toFixed(3)}`);
 }
