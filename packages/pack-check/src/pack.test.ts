@@ -1,28 +1,13 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGES } from './packages.js';
+import { packAll, packagesDir, run } from './packing.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const packagesDir = resolve(here, '../..');
 const work = mkdtempSync(join(tmpdir(), 'csq-pack-'));
-const tarballs = new Map<string, string>();
-
-function run(cmd: string, args: string[], cwd: string): string {
-  return execFileSync(cmd, args, {
-    cwd,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 300_000,
-    // pnpm's bin shims put the workspace's hoisted packages on NODE_PATH: a CommonJS check would
-    // find packages the consumer never installed
-    env: { ...process.env, NODE_PATH: '' },
-  });
-}
+let tarballs = new Map<string, string>();
 
 function manifest(dir: string): Record<string, unknown> & {
   peerDependencies?: Record<string, string>;
@@ -32,14 +17,7 @@ function manifest(dir: string): Record<string, unknown> & {
 }
 
 beforeAll(() => {
-  for (const pkg of PACKAGES) {
-    const dest = join(work, 'tarballs');
-    run('pnpm', ['pack', '--pack-destination', dest], join(packagesDir, pkg.dir));
-    const prefix = pkg.name.replace('@', '').replace('/', '-');
-    const file = readdirSync(dest).find((f) => f.startsWith(`${prefix}-`) && f.endsWith('.tgz'));
-    if (!file) throw new Error(`pnpm pack made no tarball for ${pkg.name} (run pnpm build first)`);
-    tarballs.set(pkg.name, join(dest, file));
-  }
+  tarballs = packAll(join(work, 'tarballs'));
 }, 300_000);
 
 // Ten consumer projects, each with tfjs installed: removing them took over two minutes on a busy
