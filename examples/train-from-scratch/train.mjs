@@ -22,12 +22,13 @@ const result = await trainNode({
   model: () => buildModel('mnist-cnn', { bits: 8, seed: 1 }),
   data,
   config: {
-    epochs: 3,
+    epochs: 4,
+    warmupEpochs: 1,
     batchSize: 64,
     lr: 0.05,
-    limitTrain: 2048, // train on the first 2048 digits only
+    limitTrain: 4096, // train on the first 4096 digits only
     csq: {
-      ticket: 2, // from epoch 2 (0-based) on, the selected bits are frozen ("the ticket")
+      ticket: 3, // from epoch 3 (0-based) on, the selected bits are frozen ("the ticket")
       budget: { mode: 'slots', targetBits: 2, lambda: 0.05 }, // aim at 2 bits per weight
     },
   },

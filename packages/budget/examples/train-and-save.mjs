@@ -52,7 +52,11 @@ await model.fit(x, y, {
 const controller = budget.controller;
 const optimizer = tf.train.sgd(0.05);
 optimizer.minimize(() =>
-  tf.add(tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true })), budget.penalty()),
+  tf.add(
+    // apply() is typed for symbolic inputs too: say it returns a tensor here
+    tf.losses.softmaxCrossEntropy(y, /** @type {tf.Tensor} */ (model.apply(x, { training: true }))),
+    budget.penalty(),
+  ),
 );
 
 // 3. Per-layer bits and the size report.
@@ -69,6 +73,7 @@ await model.save(fileSystemIO(dir));
 const loaded = await tf.loadLayersModel(fileSystemIO(dir));
 new CsqController(loaded).setExact(true);
 controller.setExact(true);
-const same = tf.equal(loaded.predict(x), model.predict(x)).all().dataSync()[0] === 1;
+const [a, b] = [loaded.predict(x), model.predict(x)].map((t) => /** @type {tf.Tensor} */ (t));
+const same = tf.equal(a, b).all().dataSync()[0] === 1;
 console.log(`saved to ${dir}; loaded model gives identical outputs: ${same}`);
 if (!same) process.exit(1);

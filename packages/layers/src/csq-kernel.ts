@@ -18,7 +18,7 @@ import {
 } from '@csq/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
-import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers';
+import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers.js';
 import type { CsqPhase, CsqState, ExactKernel } from './types.js';
 
 /** How a kernel's planes start (spec 1). */

@@ -7,9 +7,9 @@
 import { assertFinite, CsqError, resolveBounds } from '@csq/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology';
-import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers';
-import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types';
+import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
+import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers.js';
+import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types.js';
 import { type ActivationFn, resolveActivation } from './activations.js';
 import { CsqBias } from './csq-bias.js';
 import { type AddWeight, type CsqInit, CsqKernel } from './csq-kernel.js';

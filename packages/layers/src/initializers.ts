@@ -5,7 +5,7 @@
 import { CsqError } from '@csq/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers';
+import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers.js';
 
 /** A float initializer: a tfjs identifier ('heNormal', ...), an Initializer, or its serialized form. */
 export type InitializerSpec =
