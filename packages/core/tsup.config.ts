@@ -1,7 +1,9 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // two entries share one copy of each module (CsqError must be one class for instanceof)
+  entry: ['src/index.ts', 'src/base.ts'],
+  splitting: true,
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
