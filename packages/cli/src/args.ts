@@ -165,7 +165,7 @@ export function flagsToOverrides(
       ) {
         throw new CsqError(
           'CSQ_BAD_FLAG',
-          `--${flag} expects ${spec.kind === 'int' ? 'an integer' : 'a decimal number'}, got "${String(v)}".`,
+          `--${flag} expects ${spec.kind === 'int' ? 'an integer' : 'a number'}, got "${String(v)}".`,
         );
       }
       out[spec.key] = n;

@@ -121,7 +121,7 @@ export function validateRunConfig(
     // JSON.parse makes "__proto__" an own key; merging it anywhere would change a prototype
     throw new CsqError(
       'CSQ_BAD_CONFIG',
-      `invalid configuration:\n  ${source}: unknown key${unsafe.length > 1 ? 's' : ''} ${unsafe.map((k) => `"${k}"`).join(', ')}; allowed keys: ${Object.keys(RunConfigSchema.shape).join(', ')} (nothing was applied)`,
+      `invalid configuration: ${source}: unknown key${unsafe.length > 1 ? 's' : ''} ${unsafe.map((k) => `"${k}"`).join(', ')}; allowed keys: ${Object.keys(RunConfigSchema.shape).join(', ')} (nothing was applied)`,
     );
   }
   const parsed = RunConfigSchema.safeParse(input);

@@ -70,7 +70,15 @@ describe('the wasm memory guard', () => {
     const n = 8;
     const images = new Uint8Array(n * 28 * 28).fill(7);
     const labels = new Int32Array(n).map((_, i) => i % 10);
-    const set = arraySource({ images, labels, count: n, height: 28, width: 28, channels: 1, numClasses: 10 });
+    const set = arraySource({
+      images,
+      labels,
+      count: n,
+      height: 28,
+      width: 28,
+      channels: 1,
+      numClasses: 10,
+    });
     const out = join(root, 'too-big');
     const attempt = () =>
       trainNode({
@@ -87,7 +95,9 @@ describe('the wasm memory guard', () => {
     const first = attempt();
     await expect(first).rejects.toMatchObject({ code: 'CSQ_OUT_OF_MEMORY' });
     await expect(first).rejects.toThrow(/about 4\.\d\d GiB.*batch 4096.*4 GiB/);
-    await expect(first).rejects.toThrow(/--batch \(about \d+ or less fits\).*--width-multiplier.*tfjs-node.*WebGPU/);
+    await expect(first).rejects.toThrow(
+      /--batch \(about \d+ or less fits\).*--width-multiplier.*tfjs-node.*WebGPU/,
+    );
     // before: config.json stayed, and the same command was refused as an existing run
     expect(existsSync(out)).toBe(false);
     const before = heap();
