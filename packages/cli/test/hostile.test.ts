@@ -204,3 +204,42 @@ describe('export and report', () => {
     expect(statSync(join(big, 'report.html')).size).toBeLessThan(2_000_000);
   }, 300_000);
 });
+
+describe('resume', () => {
+  const run = join(dir, 'resume');
+  beforeAll(async () => {
+    const r = await csq(['train', ...QUICK, '--out', run, '--quiet']);
+    expect(r.code).toBe(0);
+  }, 120_000);
+
+  it('resuming a finished run is a no-op that says so (model untouched), and a backend change is a warning', async () => {
+    const weights = readFileSync(join(run, 'model', 'weights.bin'));
+    const modelJson = readFileSync(join(run, 'model', 'model.json'), 'utf8');
+    const summary = readFileSync(join(run, 'summary.json'), 'utf8');
+    const r = await csq(['train', '--out', run, '--resume', '--backend', 'cpu']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/has already finished all 2 epochs; nothing to do/);
+    expect(r.out).toMatch(/warning: .* was trained on backend wasm and continues on cpu/);
+    expect(readFileSync(join(run, 'model', 'weights.bin')).equals(weights)).toBe(true);
+    expect(readFileSync(join(run, 'model', 'model.json'), 'utf8')).toBe(modelJson);
+    expect(readFileSync(join(run, 'summary.json'), 'utf8')).toBe(summary);
+  }, 60_000);
+
+  it('--resume with the checkpoint gone is an error (nothing overwritten) unless --restart is given', async () => {
+    rmSync(join(run, 'checkpoint'), { recursive: true, force: true });
+    const metrics = readFileSync(join(run, 'metrics.jsonl'), 'utf8');
+    // before: printed "(resuming)", trained from epoch 0 and overwrote metrics, model and summary
+    oneLine(await csq(['train', '--out', run, '--resume']), /has no checkpoint.*--restart/);
+    expect(readFileSync(join(run, 'metrics.jsonl'), 'utf8')).toBe(metrics);
+    oneLine(
+      await csq(['train', ...QUICK, '--out', run, '--restart']),
+      /--restart goes with --resume/,
+    );
+    const again = await csq(['train', '--out', run, '--resume', '--restart', '--backend', 'wasm']);
+    expect(again.code).toBe(0);
+    expect(again.out).toMatch(/no checkpoint to resume from; starting over \(--restart\)/);
+    expect(again.out).not.toMatch(/\(resuming\)/);
+    expect(existsSync(join(run, 'checkpoint', 'csq.ckpt'))).toBe(true);
+    expect(existsSync(join(run, 'run.lock'))).toBe(false);
+  }, 120_000);
+});
