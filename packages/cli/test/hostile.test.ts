@@ -12,7 +12,7 @@ import {
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { V0_1_0 } from '@csq/test-utils/fixtures';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { flagsToOverrides } from '../src/args.js';
 import { recipe, resolveRunConfig } from '../src/config.js';
 import { csq, QUICK, tempDir } from './helpers.js';
