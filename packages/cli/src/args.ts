@@ -85,6 +85,10 @@ export const TRAIN_FLAGS: Record<
   },
   out: { type: 'string', help: 'run directory (default runs/<recipe>-<date>-<time>)' },
   resume: { type: 'boolean', help: 'continue the run in --out from its last checkpoint' },
+  restart: {
+    type: 'boolean',
+    help: 'with --resume: start over when the run has no checkpoint (else that is an error)',
+  },
   baseline: { type: 'boolean', help: 'also train the float network with the same schedule' },
   'limit-train': {
     type: 'string',
@@ -140,6 +144,9 @@ export function parseCommandArgs(
   }
 }
 
+/** A plain decimal number (no hex, octal, binary, Infinity or blanks): 3, -0.5, 1e-3, .25. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 /** Turns `csq train` flag values into config overrides, checking numbers. */
 export function flagsToOverrides(
   values: Record<string, string | boolean | undefined>,
@@ -152,7 +159,7 @@ export function flagsToOverrides(
       const n = Number(v);
       if (
         typeof v !== 'string' ||
-        v.trim() === '' ||
+        !DECIMAL.test(v) ||
         !Number.isFinite(n) ||
         (spec.kind === 'int' && !Number.isInteger(n))
       ) {

@@ -33,6 +33,7 @@ try {
     backend: job.backend,
     saveModel: false,
     handleInterrupt: false,
+    lock: false, // the csq train process holds run.lock
     signal: stop.signal,
     log: () => {},
     callbacks: [{ onEpochEnd: (line) => port.postMessage({ type: 'epoch', line }) }],

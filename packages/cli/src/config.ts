@@ -7,6 +7,7 @@ import { CsqError } from '@csq/core';
 import {
   type RunConfigInput,
   type TrainingRunConfig,
+  unsafeKeys,
   validateTrainingRunConfig,
 } from '@csq/run-format';
 import { RECIPE_NAMES, RECIPES } from './recipes.js';
@@ -32,6 +33,8 @@ export function recipe(name: string): RunConfigInput {
 export function resolveRunConfig(
   layers: { source: string; config: RunConfigInput }[],
 ): TrainingRunConfig {
+  // "__proto__" / "constructor" from a JSON file are refused before anything is merged
+  for (const { source, config } of layers) validateKeys(source, config);
   const merged: Record<string, unknown> = {};
   let ticketFromEnd: number | undefined;
   for (const { config } of layers) {
@@ -58,4 +61,9 @@ export function resolveRunConfig(
     merged.warmupEpochs = Math.min(merged.warmupEpochs, merged.epochs - 1);
   }
   return validateTrainingRunConfig(merged, layers.map((l) => l.source).join(' + '));
+}
+
+function validateKeys(source: string, config: RunConfigInput): void {
+  const bad = unsafeKeys(config);
+  if (bad.length) validateTrainingRunConfig(config, source); // throws, listing them as unknown
 }

@@ -5,6 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CsqError } from '@csq/core';
 import { fileSystemIO } from '@csq/layers/node';
 import { formatPackedSizeReport, packedSizeReport } from '@csq/loader';
 import { encodeExact, toExactPlainModel } from '@csq/loader/export';
@@ -33,9 +34,20 @@ export async function exportRun(
   opts: { format: 'packed' | 'tfjs'; meta?: Record<string, unknown> },
 ): Promise<string> {
   const { bytes, plain } = await exportPackedModel(model, opts.meta);
-  await mkdir(outDir, { recursive: true });
   const file = join(outDir, 'model.csqp');
-  await writeFile(file, bytes);
+  try {
+    await mkdir(outDir, { recursive: true });
+    await writeFile(file, bytes);
+  } catch (e) {
+    plain.dispose();
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CsqError(
+      'CSQ_WRITE_FAILED',
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? `--out ${outDir} is a file, not a folder; csq export writes model.csqp into the folder --out names. Choose a folder (it is created).`
+        : `cannot write ${file}: ${(e as Error).message}. Choose an --out on a writable disk.`,
+    );
+  }
   const lines = [
     `packed exact model written to ${file}`,
     formatPackedSizeReport(packedSizeReport(bytes)),

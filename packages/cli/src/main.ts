@@ -57,6 +57,13 @@ export async function main(argv: string[], io?: CommandIO): Promise<number> {
       streams.err.write(`csq ${name}: ${(e as Error).message}\n`);
       return 2;
     }
+    // a file-system error no check above foresaw (read-only disk, a file where a folder
+    // belongs): one line that names the path, not a stack trace
+    const fsError = e as NodeJS.ErrnoException;
+    if (typeof fsError.code === 'string' && /^E[A-Z]+$/.test(fsError.code) && fsError.syscall) {
+      streams.err.write(`csq ${name}: ${fsError.message}\n`);
+      return 2;
+    }
     throw e;
   }
 }

@@ -107,6 +107,8 @@ export async function infoCommand(argv: string[], io: CommandIO): Promise<number
 export async function reportCommand(argv: string[], io: CommandIO): Promise<number> {
   const { positionals, values } = parseCommandArgs('report', argv, { out: { type: 'string' } });
   const run = openRunDir(positionals[0], 'report');
+  if (values.out === '')
+    throw new CsqError('CSQ_BAD_FLAG', '--out is empty; give a file name such as report.html.');
   const file = await writeReport(
     run.dir,
     typeof values.out === 'string' ? resolve(values.out) : undefined,
@@ -122,7 +124,7 @@ export async function exportCommand(argv: string[], io: CommandIO): Promise<numb
     format: { type: 'string' },
   });
   const run = openRunDir(positionals[0], 'export');
-  if (typeof values.out !== 'string') {
+  if (typeof values.out !== 'string' || values.out.trim() === '') {
     throw new CsqError('CSQ_NO_OUT', 'csq export needs --out DIR (where the packed model goes).');
   }
   const { exportRun } = await import('./export.js');

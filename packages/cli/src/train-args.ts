@@ -21,7 +21,18 @@ function readConfigFile(path: string): RunConfigInput {
       `config file "${path}" does not exist; pass the path of a JSON file.`,
     );
   }
-  const text = readFileSync(path, 'utf8');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CsqError(
+      'CSQ_BAD_CONFIG_FILE',
+      code === 'EISDIR'
+        ? `config file "${path}" is a directory; pass the path of a JSON file (e.g. --config ${join(path, 'config.json')}).`
+        : `cannot read config file "${path}": ${(e as Error).message}.`,
+    );
+  }
   try {
     const parsed = JSON.parse(text);
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
@@ -41,6 +52,7 @@ export function resolveTrainArgs(values: Record<string, string | boolean | undef
   cfg: TrainingRunConfig;
   out: string;
   resume: boolean;
+  restart: boolean;
 } {
   const resume = values.resume === true;
   const layers: { source: string; config: RunConfigInput }[] = [];
@@ -54,12 +66,24 @@ export function resolveTrainArgs(values: Record<string, string | boolean | undef
   }
   const overrides = flagsToOverrides(values);
   const outFlag = typeof values.out === 'string' ? values.out : undefined;
+  if (outFlag !== undefined && outFlag.trim() === '') {
+    throw new CsqError(
+      'CSQ_BAD_FLAG',
+      '--out is empty; give the run directory (e.g. --out runs/quick), or leave --out out for runs/<recipe>-<time>.',
+    );
+  }
+  if (values.restart === true && !resume) {
+    throw new CsqError(
+      'CSQ_BAD_FLAG',
+      '--restart goes with --resume: csq train --out DIR --resume --restart starts a run that has no checkpoint over.',
+    );
+  }
   if (layers.length === 0) {
     const saved = outFlag && join(outFlag, RUN_FILES.config);
     if (resume && saved && existsSync(saved)) {
       layers.push({
         source: saved,
-        config: validateTrainingRunConfig(JSON.parse(readFileSync(saved, 'utf8')), saved),
+        config: validateTrainingRunConfig(readConfigFile(saved), saved),
       });
     } else {
       throw new CsqError(
@@ -76,5 +100,10 @@ export function resolveTrainArgs(values: Record<string, string | boolean | undef
     cfg.recipe ?? (typeof values.config === 'string' ? basename(values.config, '.json') : 'run');
   // default: a fresh directory per run (runs/quickstart-20261125-143055); --out names one
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return { cfg, out: resolve(outFlag ?? join('runs', `${name}-${stamp}`)), resume };
+  return {
+    cfg,
+    out: resolve(outFlag ?? join('runs', `${name}-${stamp}`)),
+    resume,
+    restart: values.restart === true,
+  };
 }

@@ -3,15 +3,20 @@
  * trained on the same schedule (in a second thread when the machine has a spare core), then the
  * summary table.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CsqError } from '@csq/core';
-import { type MetricsLine, toTrainConfig } from '@csq/run-format';
+import { checkpointName, type MetricsLine, RUN_FILES, toTrainConfig } from '@csq/run-format';
 import {
+  acquireRunLock,
+  checkWasmMemory,
   describeBackend,
+  estimateTrainingMemory,
   interruptSignal,
+  removeFailedStart,
   selectBackend,
   type TrainNodeOptions,
   type TrainNodeResult,
@@ -51,7 +56,9 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
       `csq train takes no positional arguments, got "${positionals.join(' ')}"; see csq train --help.`,
     );
   }
-  const { cfg, out, resume } = resolveTrainArgs(values);
+  const args = resolveTrainArgs(values);
+  const { cfg, out, restart } = args;
+  let resume = args.resume;
   const quiet = values.quiet === true;
   const say = (m: string) => {
     if (!quiet) io.out.write(`${m}\n`);
@@ -68,82 +75,135 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
         ? ` (training on the first ${Math.min(cfg.limitTrain, data.train.count)})`
         : ''),
   );
-  say(`csq: run directory ${out}${resume ? ' (resuming)' : ''}`);
-
-  const interrupt = interruptSignal({
-    onFirst: () =>
-      io.err.write(
-        '\ncsq: stopping after this batch and saving a checkpoint (Ctrl-C again quits at once)\n',
-      ),
-  });
-  const common = {
-    data,
-    out,
-    run: cfg,
-    backend,
-    resume: resume ? ('if-checkpoint' as const) : false,
-    signal: interrupt.signal,
-    handleInterrupt: false,
-    log: say,
-  } satisfies Partial<TrainNodeOptions>;
-  try {
-    // ---- the float baseline: in a worker thread when a core is free, else first ----------------
-    let baseline: Promise<BaselineOutcome | undefined> = Promise.resolve(undefined);
-    let worker: Worker | undefined;
-    // tfjs-wasm and cpu use one core per thread; a worker thread uses the second core. (From
-    // sources, as in tests, there is no built worker file: train one after the other.)
-    const workerUrl = new URL('./baseline-worker.js', import.meta.url);
-    const parallel =
-      cfg.baseline &&
-      availableParallelism() >= 2 &&
-      (backend.name === 'wasm' || backend.name === 'cpu') &&
-      existsSync(fileURLToPath(workerUrl));
-    if (cfg.baseline && parallel) {
-      say('csq: training the float baseline in a second thread');
-      worker = new Worker(workerUrl, { workerData: { cfg, out, resume, backend: backend.name } });
-      const w = worker;
-      interrupt.signal.addEventListener('abort', () => w.postMessage({ type: 'stop' }));
-      baseline = baselineFromWorker(w, (line) => {
-        if (!quiet) io.out.write(`${io.out.isTTY ? '\r\x1b[2K' : ''}${formatLine(line)}\n`);
-      });
-    } else if (cfg.baseline) {
-      say('csq: training the float baseline first');
-      const result = await trainNode({
-        ...common,
-        model: () => buildRunModel(cfg, data, 'float'),
-        config: toTrainConfig(cfg, 'float'),
-        saveModel: false,
-        callbacks: [progressCallbacks(io.out, { quiet, label: '[float] ' })],
-      });
-      baseline = Promise.resolve(result);
-    }
-    const floatAccuracy = baseline.then((r) => (r && !r.stopped ? r.softAccuracy : null));
-    floatAccuracy.catch(() => {}); // awaited below; a failure is reported there
-
-    // ---- the CSQ search --------------------------------------------------------------------------
-    let csq: TrainNodeResult | undefined;
-    if (!interrupt.signal.aborted) {
-      csq = await trainNode({
-        ...common,
-        model: () => buildRunModel(cfg, data, 'csq'),
-        config: toTrainConfig(cfg, 'csq'),
-        floatAccuracy,
-        callbacks: [progressCallbacks(io.out, { quiet, label: worker ? '[csq] ' : '' })],
-      });
-    }
-    const floatResult = await baseline;
-    await worker?.terminate();
-    if (interrupt.signal.aborted || !csq?.summary || csq.stopped || floatResult?.stopped) {
-      io.err.write(
-        `csq: stopped; checkpoints are in ${out}. Continue with: csq train --out ${out} --resume\n`,
+  // one process per run directory, for the whole run (the baseline thread shares it)
+  const lock = await acquireRunLock(out);
+  if (lock.removed.length)
+    say(
+      `csq: removed ${lock.removed.length} file(s) left by a killed run: ${lock.removed.join(', ')}`,
+    );
+  const kinds = cfg.baseline ? (['csq', 'float'] as const) : (['csq'] as const);
+  const checkpoints = kinds.filter((k) => existsSync(join(out, checkpointName(k))));
+  if (resume && checkpoints.length === 0) {
+    if (!restart) {
+      lock.release();
+      throw new CsqError(
+        'CSQ_NO_CHECKPOINT',
+        `cannot resume ${out}: it has no checkpoint (${kinds.map((k) => checkpointName(k)).join(', ')}). ` +
+          'Add --restart to start it over from epoch 1 (its metrics are replaced), or drop --resume.',
       );
-      return 130;
     }
-    io.out.write(formatSummary(csq.summary));
-    io.out.write(`Run written to ${out} (summary.json, metrics.jsonl, model/).\n`);
-    return 0;
+    say('csq: no checkpoint to resume from; starting over (--restart)');
+    resume = false;
+  }
+  const freshDir = !existsSync(join(out, RUN_FILES.config));
+  say(`csq: run directory ${out}${resume ? ' (resuming)' : ''}`);
+  try {
+    return await trainWithLock();
+  } catch (e) {
+    // a start that failed before any checkpoint leaves nothing that blocks the same command
+    if (freshDir && !kinds.some((k) => existsSync(join(out, checkpointName(k)))))
+      await removeFailedStart(out);
+    throw e;
   } finally {
-    interrupt.dispose();
+    lock.release();
+    if (freshDir) rmEmptyDir(out);
+  }
+
+  async function trainWithLock(): Promise<number> {
+    if (backend.name === 'wasm') {
+      // before anything is trained (the baseline included): does a CSQ step fit the wasm heap?
+      const probe = buildRunModel(cfg, data, 'csq');
+      try {
+        checkWasmMemory(estimateTrainingMemory(probe, cfg.batch));
+      } finally {
+        probe.dispose();
+      }
+    }
+
+    const interrupt = interruptSignal({
+      onFirst: () =>
+        io.err.write(
+          '\ncsq: stopping after this batch and saving a checkpoint (Ctrl-C again quits at once)\n',
+        ),
+    });
+    const common = {
+      data,
+      out,
+      run: cfg,
+      backend,
+      resume: resume ? ('if-checkpoint' as const) : false,
+      signal: interrupt.signal,
+      handleInterrupt: false,
+      lock: false,
+      log: say,
+    } satisfies Partial<TrainNodeOptions>;
+    try {
+      // ---- the float baseline: in a worker thread when a core is free, else first ----------------
+      let baseline: Promise<BaselineOutcome | undefined> = Promise.resolve(undefined);
+      let worker: Worker | undefined;
+      // tfjs-wasm and cpu use one core per thread; a worker thread uses the second core. (From
+      // sources, as in tests, there is no built worker file: train one after the other.)
+      const workerUrl = new URL('./baseline-worker.js', import.meta.url);
+      const parallel =
+        cfg.baseline &&
+        availableParallelism() >= 2 &&
+        (backend.name === 'wasm' || backend.name === 'cpu') &&
+        existsSync(fileURLToPath(workerUrl));
+      if (cfg.baseline && parallel) {
+        say('csq: training the float baseline in a second thread');
+        worker = new Worker(workerUrl, { workerData: { cfg, out, resume, backend: backend.name } });
+        const w = worker;
+        interrupt.signal.addEventListener('abort', () => w.postMessage({ type: 'stop' }));
+        baseline = baselineFromWorker(w, (line) => {
+          if (!quiet) io.out.write(`${io.out.isTTY ? '\r\x1b[2K' : ''}${formatLine(line)}\n`);
+        });
+      } else if (cfg.baseline) {
+        say('csq: training the float baseline first');
+        const result = await trainNode({
+          ...common,
+          model: () => buildRunModel(cfg, data, 'float'),
+          config: toTrainConfig(cfg, 'float'),
+          saveModel: false,
+          callbacks: [progressCallbacks(io.out, { quiet, label: '[float] ' })],
+        });
+        baseline = Promise.resolve(result);
+      }
+      const floatAccuracy = baseline.then((r) => (r && !r.stopped ? r.softAccuracy : null));
+      floatAccuracy.catch(() => {}); // awaited below; a failure is reported there
+
+      // ---- the CSQ search --------------------------------------------------------------------------
+      let csq: TrainNodeResult | undefined;
+      if (!interrupt.signal.aborted) {
+        csq = await trainNode({
+          ...common,
+          model: () => buildRunModel(cfg, data, 'csq'),
+          config: toTrainConfig(cfg, 'csq'),
+          floatAccuracy,
+          callbacks: [progressCallbacks(io.out, { quiet, label: worker ? '[csq] ' : '' })],
+        });
+      }
+      const floatResult = await baseline;
+      await worker?.terminate();
+      if (interrupt.signal.aborted || !csq?.summary || csq.stopped || floatResult?.stopped) {
+        io.err.write(
+          `csq: stopped; checkpoints are in ${out}. Continue with: csq train --out ${out} --resume\n`,
+        );
+        return 130;
+      }
+      io.out.write(formatSummary(csq.summary));
+      io.out.write(`Run written to ${out} (summary.json, metrics.jsonl, model/).\n`);
+      return 0;
+    } finally {
+      interrupt.dispose();
+    }
+  }
+}
+
+function rmEmptyDir(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty (or gone): leave it
   }
 }
 

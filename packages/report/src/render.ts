@@ -5,7 +5,7 @@
  * temperature beta (spec 2) on a log scale.
  */
 import type { MetricsRecord, SummaryRecord } from '@csq/run-format';
-import { barChart, emptyChart, escapeXml, lineChart, type Series } from './svg.js';
+import { barChart, emptyChart, escapeXml, extent, lineChart, type Series } from './svg.js';
 
 /** What `renderReport` draws. */
 export interface ReportInput {
@@ -170,7 +170,7 @@ export function renderReport(input: ReportInput): string {
   // 1. Per-layer bit widths (spec 2: b_l = number of selected positions).
   const layers = summary.layers;
   const n = summary.bits ?? undefined;
-  const maxBits = Math.max(1, n ?? 0, ...layers.map((l) => l.bits));
+  const maxBits = Math.max(1, n ?? 0, extent(layers.map((l) => l.bits))[1]);
   const totalParams = layers.reduce((a, l) => a + l.params, 0);
   charts.push(
     layers.length === 0
@@ -261,7 +261,7 @@ export function renderReport(input: ReportInput): string {
           xLabel,
           yLabel: 'R',
           series: rSeries,
-          yDomain: [0, Math.max(1, ...rSeries.flatMap((s) => s.points.map((p) => p[1])))],
+          yDomain: [0, Math.max(1, extent(rSeries.flatMap((s) => s.points.map((p) => p[1])))[1])],
           vLines,
         })
       : emptyChart('budget-r', 'Budget ratio R against the target', 'metrics.jsonl has no R.'),

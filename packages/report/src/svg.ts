@@ -139,10 +139,54 @@ const defaultFormat = (v: number) => {
   return String(Math.round(v * 1e6) / 1e6);
 };
 
+/** [min, max] of `values` ([Infinity, -Infinity] when empty), without spreading them. */
+export function extent(values: readonly number[]): [number, number] {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
+
+/** Most points a chart series draws; longer series are downsampled. */
+export const MAX_SERIES_POINTS = 2000;
+
+/**
+ * At most `max` points of a series, in order: the series is cut into `max / 2` buckets and each
+ * keeps its lowest and highest point (so spikes stay visible), first and last points always kept.
+ */
+export function downsample(
+  points: ReadonlyArray<[number, number]>,
+  max = MAX_SERIES_POINTS,
+): Array<[number, number]> {
+  if (points.length <= max) return points.slice();
+  const buckets = Math.max(1, Math.floor(max / 2));
+  const out: Array<[number, number]> = [];
+  const size = points.length / buckets;
+  for (let b = 0; b < buckets; b++) {
+    const from = Math.floor(b * size);
+    const to = Math.min(points.length, Math.floor((b + 1) * size));
+    let lo = from;
+    let hi = from;
+    for (let i = from; i < to; i++) {
+      if (points[i]![1] < points[lo]![1]) lo = i;
+      if (points[i]![1] > points[hi]![1]) hi = i;
+    }
+    for (const i of lo === hi ? [lo] : [Math.min(lo, hi), Math.max(lo, hi)]) out.push(points[i]!);
+  }
+  if (out[0] !== points[0]) out.unshift(points[0]!);
+  if (out[out.length - 1] !== points[points.length - 1]) out.push(points[points.length - 1]!);
+  return out;
+}
+
 /** Renders a line chart as a <figure> holding an inline <svg>. */
 export function lineChart(spec: LineChartSpec): string {
   const yScale = spec.yScale ?? 'linear';
-  const series = spec.series.filter((s) => s.points.length > 0);
+  const series = spec.series
+    .filter((s) => s.points.length > 0)
+    .map((s) => ({ ...s, points: downsample(s.points) }));
   const fmt = spec.yFormat ?? defaultFormat;
   const plot: Plot = {
     left: LAYOUT.left,
@@ -153,14 +197,14 @@ export function lineChart(spec: LineChartSpec): string {
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = series.flatMap((s) => s.points.map((p) => p[1]));
   for (const h of spec.hLines ?? []) ys.push(h.y);
-  let xDomain: [number, number] = [Math.min(...xs), Math.max(...xs)];
+  // loops, not Math.min(...xs): a spread of a million values overflows the stack
+  let xDomain: [number, number] = extent(xs);
   if (xDomain[1] === xDomain[0]) xDomain = [xDomain[0] - 1, xDomain[1] + 1];
   let yDomain: [number, number];
   if (yScale === 'log') {
-    const pos = ys.filter((v) => v > 0);
-    yDomain = logDomain(Math.min(...pos), Math.max(...pos));
+    yDomain = logDomain(...extent(ys.filter((v) => v > 0)));
   } else {
-    yDomain = spec.yDomain ?? niceDomain(Math.min(...ys), Math.max(...ys));
+    yDomain = spec.yDomain ?? niceDomain(...extent(ys));
   }
   const sc = makeScales(plot, xDomain, yDomain, yScale);
   const parts: string[] = [];

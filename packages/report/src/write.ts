@@ -49,6 +49,19 @@ export async function writeReport(runDir: string, outFile?: string): Promise<str
   const summary = parseSummary(await read(RUN_FILES.summary), path.join(runDir, RUN_FILES.summary));
   const out = outFile ?? path.join(runDir, RUN_FILES.report);
   const title = `csq report: ${summary.recipe ?? 'run'} (${path.basename(path.resolve(runDir))})`;
-  await fs.writeFile(out, renderReport({ metrics, summary, title }));
+  const html = renderReport({ metrics, summary, title });
+  try {
+    await fs.writeFile(out, html);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new CsqError(
+      'CSQ_REPORT_WRITE_FAILED',
+      code === 'ENOENT'
+        ? `cannot write ${out}: the folder ${path.dirname(out)} does not exist; create it first or choose another --out.`
+        : code === 'EISDIR'
+          ? `cannot write ${out}: it is a folder; pass a file name such as ${path.join(out, 'report.html')}.`
+          : `cannot write ${out}: ${(e as Error).message}.`,
+    );
+  }
   return out;
 }

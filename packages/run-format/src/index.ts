@@ -33,6 +33,8 @@ export {
   TRAINING_KEYS,
   type TrainingRunConfig,
   toTrainConfig,
+  UNSAFE_KEYS,
+  unsafeKeys,
   validateRunConfig,
   validateTrainingRunConfig,
 } from './run-config.js';

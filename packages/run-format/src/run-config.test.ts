@@ -5,6 +5,7 @@ import {
   runConfigFromTrain,
   TRAINING_KEYS,
   toTrainConfig,
+  unsafeKeys,
   validateRunConfig,
 } from './run-config.js';
 import { defaultTicket, resolveTrainConfig } from './train-config.js';
@@ -72,5 +73,23 @@ describe('config.json', () => {
       'b.c = 2, but now b.c = 3',
     );
     expect(configDifference({ a: 1, x: 'p' }, { a: 1, x: 'q' }, ['x'])).toBeUndefined();
+  });
+});
+
+describe('keys that name prototype machinery', () => {
+  it('"__proto__", "constructor", "prototype" (also in augment) are unknown keys, nothing applied', () => {
+    for (const text of [
+      '{"__proto__": {"lr": 5}}',
+      '{"constructor": {"lr": 5}}',
+      '{"prototype": 1}',
+      '{"augment": {"__proto__": {"flip": false}}}',
+    ]) {
+      const raw = JSON.parse(text);
+      expect(unsafeKeys(raw)).toHaveLength(1);
+      expect(() => validateRunConfig(raw, 'f.json')).toThrow(
+        /f\.json: unknown key "(augment\.)?(__proto__|constructor|prototype)".*nothing was applied/,
+      );
+    }
+    expect(unsafeKeys({ lr: 1, augment: { flip: true } })).toEqual([]);
   });
 });

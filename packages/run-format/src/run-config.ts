@@ -92,6 +92,21 @@ function describeIssue(issue: z.core.$ZodIssue, source: string): string {
   return `${source}: "${key}": ${issue.message}`;
 }
 
+/** Keys that name Object.prototype machinery rather than settings. */
+export const UNSAFE_KEYS: readonly string[] = ['__proto__', 'constructor', 'prototype'];
+
+/** Own keys of a config (and of its `augment`) that are in UNSAFE_KEYS, dotted. */
+export function unsafeKeys(input: unknown): string[] {
+  if (input === null || typeof input !== 'object') return [];
+  const out = Object.keys(input).filter((k) => UNSAFE_KEYS.includes(k));
+  const augment = Object.hasOwn(input, 'augment')
+    ? (input as { augment?: unknown }).augment
+    : undefined;
+  if (augment !== null && typeof augment === 'object')
+    for (const k of Object.keys(augment)) if (UNSAFE_KEYS.includes(k)) out.push(`augment.${k}`);
+  return out;
+}
+
 /**
  * Validates a config, throwing one CsqError (CSQ_BAD_CONFIG) that lists every problem.
  * `require` names optional keys that must be present (`csq train` passes TRAINING_KEYS).
@@ -101,6 +116,14 @@ export function validateRunConfig(
   source = 'config',
   opts: { require?: readonly (keyof RunConfig)[] } = {},
 ): RunConfig {
+  const unsafe = unsafeKeys(input);
+  if (unsafe.length) {
+    // JSON.parse makes "__proto__" an own key; merging it anywhere would change a prototype
+    throw new CsqError(
+      'CSQ_BAD_CONFIG',
+      `invalid configuration: ${source}: unknown key${unsafe.length > 1 ? 's' : ''} ${unsafe.map((k) => `"${k}"`).join(', ')}; allowed keys: ${Object.keys(RunConfigSchema.shape).join(', ')} (nothing was applied)`,
+    );
+  }
   const parsed = RunConfigSchema.safeParse(input);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => describeIssue(i, source));
   const given = (input ?? {}) as Record<string, unknown>;

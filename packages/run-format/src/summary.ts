@@ -191,8 +191,28 @@ export function parseSummary(text: string, file = 'summary.json'): SummaryRecord
     }
   }
   const avg = v.avgBits;
-  if (avg !== undefined && avg !== null && !isObject(avg)) {
-    throw malformed(`${file}: "avgBits" must be { "slots": number, "params": number }.`);
+  const finiteOrMissing = (x: unknown) =>
+    x === undefined || x === null || (typeof x === 'number' && Number.isFinite(x));
+  if (
+    avg !== undefined &&
+    avg !== null &&
+    (!isObject(avg) || !finiteOrMissing(avg.slots) || !finiteOrMissing(avg.params))
+  ) {
+    throw malformed(
+      `${file}: "avgBits" must be { "slots": number, "params": number }, got ${JSON.stringify(avg)}.`,
+    );
+  }
+  for (const k of ['weightCompression', 'sizeBytes']) {
+    if (!finiteOrMissing(v[k]))
+      throw malformed(`${file}: "${k}" must be a number, got ${JSON.stringify(v[k])}.`);
+  }
+  layers.forEach((l, i) => {
+    if (!finiteOrMissing((l as Record<string, unknown>).maxBits))
+      throw malformed(`${file}: layers[${i}].maxBits must be a number, got ${JSON.stringify(l)}.`);
+  });
+  for (const k of ['recipe', 'backend', 'budget']) {
+    if (v[k] !== undefined && v[k] !== null && typeof v[k] !== 'string')
+      throw malformed(`${file}: "${k}" must be a string, got ${JSON.stringify(v[k])}.`);
   }
   return v as unknown as SummaryRecord;
 }

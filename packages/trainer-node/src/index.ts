@@ -51,6 +51,23 @@ export {
   type WebGpuInspection,
 } from './doctor.js';
 export { interruptSignal } from './interrupt.js';
-export { floatParamCount, startRunDir, writeSummary } from './run-dir.js';
+export {
+  ACTIVATION_BYTES,
+  checkWasmMemory,
+  estimateTrainingMemory,
+  guardMemory,
+  isWasmAbort,
+  type MemoryEstimate,
+  TRAINABLE_BYTES,
+  WASM_HEAP_LIMIT,
+} from './memory.js';
+export { floatParamCount, removeFailedStart, startRunDir, writeSummary } from './run-dir.js';
+export {
+  acquireRunLock,
+  type LockOwner,
+  ownerIsGone,
+  RUN_LOCK,
+  type RunLock,
+} from './run-lock.js';
 export { FileRunStore, fileRunStore } from './run-store.js';
 export { type TrainNodeOptions, type TrainNodeResult, trainNode } from './train-node.js';

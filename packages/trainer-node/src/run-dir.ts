@@ -32,7 +32,7 @@ export async function startRunDir(
   store: RunStore,
   run: RunConfig,
   opts: { resume: boolean; kind: ModelKind },
-): Promise<void> {
+): Promise<{ backendWas?: string }> {
   const savedText = await store.readText(RUN_FILES.config);
   const configPath = `${store.location}/${RUN_FILES.config}`;
   const saved = savedText === undefined ? undefined : parseSavedConfig(savedText, configPath);
@@ -57,6 +57,21 @@ export async function startRunDir(
     }
   }
   await store.writeText(RUN_FILES.config, `${JSON.stringify(run, null, 2)}\n`);
+  // the backend may change on resume (a warning, not an error): only a named one is compared
+  const was = opts.resume ? saved?.backend : undefined;
+  return was && was !== 'auto' ? { backendWas: was } : {};
+}
+
+/**
+ * Removes what a start that failed before its first checkpoint wrote (config.json,
+ * metrics.jsonl, summary.json), and the directory when nothing else is left in it.
+ */
+export async function removeFailedStart(dir: string): Promise<void> {
+  const { rm, rmdir } = await import('node:fs/promises');
+  for (const f of [RUN_FILES.config, RUN_FILES.metrics, RUN_FILES.summary])
+    await rm(`${dir}/${f}`, { force: true }).catch(() => {});
+  // an empty checkpoint/ folder (nothing was saved) goes too
+  await rmdir(`${dir}/checkpoint`).catch(() => {});
 }
 
 function parseSavedConfig(text: string, path: string): RunConfig {

@@ -3,16 +3,21 @@
  * directory on disk that every `csq` command and @csq/report read: config.json, metrics.jsonl,
  * checkpoint/, model/ and summary.json. Ctrl-C saves a checkpoint; `resume` continues from it.
  */
+import { rmdir } from 'node:fs/promises';
 import type { BudgetReport } from '@csq/budget';
 import { CsqError } from '@csq/core';
 import {
   checkpointName,
   configDifference,
+  type ModelKind,
+  parseSummary,
+  RUN_FILES,
   type RunConfig,
   type RunConfigInput,
   type RunSummary,
   resolveTrainConfig,
   runConfigFromTrain,
+  type TrainConfig,
   type TrainConfigInput,
   toTrainConfig,
   validateRunConfig,
@@ -21,8 +26,10 @@ import { type TrainOptions, type TrainResult, train } from '@csq/trainer';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { type BackendChoice, type BackendSelection, selectBackend } from './backend.js';
 import { interruptSignal } from './interrupt.js';
-import { startRunDir, writeSummary } from './run-dir.js';
-import { fileRunStore } from './run-store.js';
+import { guardMemory } from './memory.js';
+import { removeFailedStart, startRunDir, writeSummary } from './run-dir.js';
+import { acquireRunLock } from './run-lock.js';
+import { type FileRunStore, fileRunStore } from './run-store.js';
 
 /** Options of trainNode: train()'s, plus a run directory and a backend choice. */
 export interface TrainNodeOptions extends Omit<TrainOptions, 'store' | 'model' | 'resume'> {
@@ -52,6 +59,12 @@ export interface TrainNodeOptions extends Omit<TrainOptions, 'store' | 'model' |
   floatAccuracy?: number | null | Promise<number | null>;
   /** Install the Ctrl-C handler (default true). */
   handleInterrupt?: boolean;
+  /**
+   * Hold `run.lock` in `out` for the whole run (default true): a second process is refused.
+   * Pass false when the caller holds it already ({@link acquireRunLock}), as `csq train` does
+   * for its baseline thread and CSQ run.
+   */
+  lock?: boolean;
 }
 
 /** What trainNode returns: train()'s result, with `model` the trained network. */
@@ -95,11 +108,51 @@ export async function trainNode(opts: TrainNodeOptions): Promise<TrainNodeResult
     );
   }
   const store = fileRunStore(opts.out);
+  const lock = opts.lock === false ? undefined : await acquireRunLock(opts.out);
+  try {
+    return await trainInRunDir(opts, {
+      store,
+      run,
+      kind,
+      trainConfig,
+      backend,
+      model,
+      log,
+      started,
+    });
+  } finally {
+    lock?.release();
+    // a failed start removed its files: the folder goes too when trainNode made it
+    if (lock?.created) await rmdir(store.location).catch(() => {});
+  }
+}
+
+async function trainInRunDir(
+  opts: TrainNodeOptions,
+  c: {
+    store: FileRunStore;
+    run: RunConfig;
+    kind: ModelKind;
+    trainConfig: TrainConfig;
+    backend: BackendSelection;
+    model: tfl.LayersModel;
+    log: (m: string) => void;
+    started: number;
+  },
+): Promise<TrainNodeResult> {
+  const { store, run, kind, trainConfig, backend, model, log, started } = c;
   const resume =
     opts.resume === 'if-checkpoint'
       ? (await store.readBytes(checkpointName(kind))) !== undefined
       : opts.resume === true;
-  await startRunDir(store, run, { resume, kind });
+  const fresh = !resume && (await store.readText(RUN_FILES.config)) === undefined;
+  const { backendWas } = await startRunDir(store, run, { resume, kind });
+  if (backendWas && backendWas !== backend.name) {
+    log(
+      `csq: warning: ${store.location} was trained on backend ${backendWas} and continues on ${backend.name}; ` +
+        'the numbers will differ slightly from an uninterrupted run.',
+    );
+  }
   const interrupt =
     opts.handleInterrupt === false
       ? undefined
@@ -108,17 +161,49 @@ export async function trainNode(opts: TrainNodeOptions): Promise<TrainNodeResult
         });
   const signals = [opts.signal, interrupt?.signal].filter((s): s is AbortSignal => !!s);
   try {
-    const result = await train({
-      ...opts,
-      model,
-      store,
-      log,
-      resume,
-      config: trainConfig,
-      ...(signals.length ? { signal: AbortSignal.any(signals) } : {}),
-    });
+    let result: TrainResult;
+    try {
+      result = await guardMemory(
+        () =>
+          train({
+            ...opts,
+            model,
+            store,
+            log,
+            resume,
+            config: trainConfig,
+            ...(signals.length ? { signal: AbortSignal.any(signals) } : {}),
+          }),
+        { model, batch: trainConfig.batchSize, backend: backend.name },
+      );
+    } catch (e) {
+      // a start that failed before its first checkpoint leaves no run behind to block a retry
+      const saved = await Promise.all(
+        (['csq', 'float'] as const).map((k) => store.readBytes(checkpointName(k))),
+      );
+      if (fresh && saved.every((b) => b === undefined)) await removeFailedStart(store.location);
+      throw e;
+    }
     const out: TrainNodeResult = { ...result, model, network: model, backend };
     if (result.stopped) return out;
+    const savedSummary = await store.readText(RUN_FILES.summary);
+    const hasModel = (await store.readText(`${RUN_FILES.model}/model.json`)) !== undefined;
+    if (
+      result.alreadyFinished &&
+      savedSummary !== undefined &&
+      (hasModel || opts.saveModel === false)
+    ) {
+      log(
+        `csq: ${store.location} has already finished all ${result.epochsDone} epochs; nothing to do ` +
+          '(model and summary.json left as they are).',
+      );
+      if (kind === 'csq')
+        out.summary = parseSummary(
+          savedSummary,
+          `${store.location}/${RUN_FILES.summary}`,
+        ) as RunSummary;
+      return out;
+    }
     if (opts.saveModel !== false) await model.save(store.modelHandler('model'));
     if (result.report) {
       out.summary = await writeSummary(store, {

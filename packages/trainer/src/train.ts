@@ -53,7 +53,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const info = { epochs: s.totalEpochs, batchesPerEpoch: s.batchesPerEpoch };
   for (const cb of callbacks)
     await cb.onTrainBegin?.({ ...info, startEpoch: s.epoch, startBatch: s.batch });
-  if (s.epoch >= s.totalEpochs && s.totalEpochs > 0) {
+  const alreadyFinished = s.epoch >= s.totalEpochs && s.totalEpochs > 0;
+  if (alreadyFinished) {
     // resumed after the last epoch: the model ends as the last epoch left it (beta, ticket)
     const plan = planEpoch(s.totalEpochs - 1, s.cfg);
     s.controller.setBeta(plan.beta);
@@ -98,6 +99,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         ? (last?.exactAccuracy ?? (stopped ? Number.NaN : await evaluate.exact()))
         : softAccuracy,
     ...(report ? { report } : {}),
+    ...(alreadyFinished ? { alreadyFinished: true } : {}),
   };
   s.optimizer.dispose();
   for (const cb of callbacks) await cb.onTrainEnd?.(result);

@@ -142,6 +142,8 @@ export interface TrainResult {
   exactAccuracy: number;
   /** Budget report at the end (CSQ runs). */
   report?: BudgetReport;
+  /** True when a resumed run had already done all its epochs: nothing was trained. */
+  alreadyFinished?: boolean;
 }
 
 /** What `train` returns for a CSQ run: the budget report is always there. */
