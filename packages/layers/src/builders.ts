@@ -2,7 +2,9 @@
  * The networks of the paper (spec 5) and the quickstart's small CNN, as CSQ models or as the
  * plain float networks with the same topology and the same seeded float initialisation.
  */
+
 import { assertActBits, assertBits, CsqError } from '@csq/core';
+import { MODEL_NAMES, type ModelName } from '@csq/run-format';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { CsqActQuant } from './csq-act-quant.js';
 import { CsqConv2D } from './csq-conv2d.js';
@@ -29,11 +31,8 @@ export interface BuildOptions {
   widthMultiplier?: number;
 }
 
-/** The names `buildModel` accepts. */
-export type ModelName = 'mnist-cnn' | 'resnet20' | 'resnet18' | 'resnet50';
-
-/** Every model name, for validation and help texts. */
-export const MODEL_NAMES: readonly ModelName[] = ['mnist-cnn', 'resnet20', 'resnet18', 'resnet50'];
+// The one list of network names lives with the run format (config.json names a network).
+export { MODEL_NAMES, type ModelName };
 
 type Sym = tfl.SymbolicTensor;
 
