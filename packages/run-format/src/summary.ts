@@ -145,7 +145,7 @@ export function buildSummary(args: {
   /** Length of the packed file (`packedModelByteLength` of `@csq/loader/export`). */
   packedBytes?: number;
   /** The last trim of the run (`trimToBudget`'s report fits). */
-  trim?: Omit<SummaryTrim, 'missedBy'> & { enforce?: string };
+  trim?: Omit<SummaryTrim, 'missedBy' | 'enforce'> & { enforce?: string };
   /** Enforcement setting, for a run whose trim report is not known (a resumed run). */
   enforce?: string;
 }): RunSummary {
@@ -184,7 +184,7 @@ export function buildSummary(args: {
 }
 
 function summaryTrim(
-  t: Omit<SummaryTrim, 'missedBy'> & { enforce?: string },
+  t: Omit<SummaryTrim, 'missedBy' | 'enforce'> & { enforce?: string },
   enforce: string | undefined,
 ): SummaryTrim {
   const action = (a: SummaryTrimAction) => ({
