@@ -1,9 +1,9 @@
 /**
- * The end-of-run summary of `csq train` (packages/cli/src/summary.ts), for the page: per-layer
+ * The end-of-run summary of `csq train` (@csq/run-format's buildSummary), for the page: per-layer
  * bits and parameters, accuracies, average bits both ways, size and compression.
  */
 import type { BudgetReport } from '@csq/budget';
-import type { RunSummary } from '@csq/trainer';
+import { buildSummary as buildRunSummary, type RunSummary } from '@csq/run-format';
 import type * as tf from '@tensorflow/tfjs';
 
 /** The page's summary: `csq train`'s summary.json fields. */
@@ -15,9 +15,9 @@ export function countParams(model: tf.LayersModel): number {
 }
 
 /**
- * The summary as `csq train` computes it: the exact model stores each counted kernel at its
- * selected bits and everything else (batch norm, biases) as float32; `floatParams` is the
- * network's parameter count in float.
+ * The summary as `csq train` computes it (@csq/run-format's `buildSummary`, the one that writes
+ * summary.json): the exact model stores each counted kernel at its selected bits and everything
+ * else (batch norm, biases) as float32; `floatParams` is the network's parameter count in float.
  */
 export function buildSummary(args: {
   backend: string;
@@ -30,32 +30,14 @@ export function buildSummary(args: {
   bits: number;
   finalBeta: number;
 }): PageSummary {
-  const r = args.report;
-  const otherParams = Math.max(0, args.floatParams - r.params);
-  const sizeBytes = Math.ceil(r.sizeBits / 8 + 4 * otherParams);
-  const float32Bytes = 4 * args.floatParams;
-  return {
+  const { actBits: _, ...summary } = buildRunSummary({
+    ...args,
     recipe: 'playground',
-    backend: args.backend,
-    epochs: args.epochs,
     floatAccuracy: null,
-    softAccuracy: args.softAccuracy,
-    exactAccuracy: args.exactAccuracy,
-    avgBits: { slots: r.avgBitsSlots, params: r.avgBitsParams },
-    sizeBytes,
-    float32Bytes,
-    compression: float32Bytes / sizeBytes,
-    weightCompression: r.compressionRatio,
-    layers: r.layers.map((l) => ({
-      name: l.name,
-      bits: l.bits,
-      params: l.params,
-      maxBits: l.maxBits,
-    })),
-    wallSeconds: args.wallSeconds,
-    targetBits: r.targetBits,
-    budget: r.mode,
-    bits: args.bits,
+  });
+  return {
+    ...summary,
+    weightCompression: args.report.compressionRatio,
     finalBeta: args.finalBeta,
   };
 }
@@ -81,8 +63,19 @@ export function summaryRows(s: PageSummary): [string, string][] {
       'average bits',
       `${s.avgBits.slots.toFixed(3)} per layer (slots), ${s.avgBits.params.toFixed(3)} per weight (params)`,
     ],
+    ...(s.reachedBits === undefined
+      ? []
+      : ([
+          [
+            'budget',
+            `${s.budget}: target ${s.targetBits} bits, reached ${s.reachedBits.toFixed(3)}` +
+              (s.reachedBits <= s.targetBits + 1e-9
+                ? ''
+                : `: missed by ${(s.reachedBits - s.targetBits).toFixed(3)} bits`),
+          ],
+        ] as [string, string][])),
     [
-      'size',
+      "size, paper's count",
       `${kib(s.sizeBytes)} exact model vs ${kib(s.float32Bytes)} float32: ${s.compression.toFixed(2)}x smaller` +
         (Number.isFinite(s.weightCompression)
           ? ` (quantized weights ${s.weightCompression.toFixed(1)}x)`

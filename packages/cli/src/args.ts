@@ -69,7 +69,13 @@ export const TRAIN_FLAGS: Record<
     type: 'string',
     key: 'budget',
     kind: 'string',
-    help: 'how size is counted: slots, params or bops',
+    help: 'how size is counted: slots, params, bops or storage (bits per weight in the packed file)',
+  },
+  'enforce-budget': {
+    type: 'string',
+    key: 'enforceBudget',
+    kind: 'string',
+    help: 'trim: turn the least important bits off when the search ends until the target is met (default; the paper recipes use off); off: keep what the search reached',
   },
   backend: {
     type: 'string',

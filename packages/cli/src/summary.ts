@@ -14,6 +14,31 @@ function kib(bytes: number): string {
     : `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
+/** Target, reached and the trim (or by how much an `enforce: off` run missed its target). */
+function budgetLines(s: RunSummary): string[] {
+  const t = s.trim;
+  const reached = s.reachedBits ?? t?.reachedAfter;
+  const lines: string[] = [];
+  if (reached !== undefined)
+    lines.push(
+      `  budget              ${s.budget}: target ${s.targetBits} bits, reached ${reached.toFixed(3)}` +
+        (reached <= s.targetBits + 1e-9
+          ? ''
+          : `: missed by ${(reached - s.targetBits).toFixed(3)} bits`),
+    );
+  if (t) {
+    const what =
+      t.enforce === 'trim'
+        ? t.trimmed.length > 0
+          ? `trimmed ${t.trimmed.length} bit position${t.trimmed.length > 1 ? 's' : ''} (${t.reachedBefore.toFixed(3)} -> ${t.reachedAfter.toFixed(3)}): ` +
+            t.trimmed.map((a) => `${a.layer}[${a.position}]`).join(', ')
+          : 'nothing to trim'
+        : `off: the search's result kept (${t.reachedBefore.toFixed(3)} bits at its end)`;
+    lines.push(`  budget enforcement  ${what}`);
+  }
+  return lines;
+}
+
 /** The summary as the table `csq train` prints. */
 export function formatSummary(s: RunSummary): string {
   const nameWidth = Math.max(5, ...s.layers.map((l) => l.name.length));
@@ -34,10 +59,16 @@ export function formatSummary(s: RunSummary): string {
     `  soft accuracy       ${pct(s.softAccuracy)}`,
     `  exact accuracy      ${pct(s.exactAccuracy)}`,
     `  average bits        ${s.avgBits.slots.toFixed(3)} per layer (slots), ${s.avgBits.params.toFixed(3)} per weight (params)`,
-    `  size                ${kib(s.sizeBytes)} exact model vs ${kib(s.float32Bytes)} float32: ${s.compression.toFixed(2)}x smaller` +
+    ...budgetLines(s),
+    `  size, paper's count ${kib(s.sizeBytes)} exact model vs ${kib(s.float32Bytes)} float32: ${s.compression.toFixed(2)}x smaller` +
       (s.weightCompression && Number.isFinite(s.weightCompression)
         ? ` (quantized weights ${s.weightCompression.toFixed(1)}x)`
         : ''),
+    ...(s.packedBytes !== undefined
+      ? [
+          `  packed file         ${kib(s.packedBytes)} (${s.packedBytes} bytes, what csq export writes)`,
+        ]
+      : []),
     `  backend, epochs     ${s.backend}, ${s.epochs}`,
     `  wall time           ${s.wallSeconds.toFixed(1)} s`,
     '',

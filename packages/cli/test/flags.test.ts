@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { resolveTrainConfig, toTrainConfig } from '@csq/run-format';
 import { describe, expect, it } from 'vitest';
 import { resolveRunConfig } from '../src/config.js';
 import { RECIPES } from '../src/recipes.js';
@@ -117,5 +118,22 @@ describe('csq: every bad flag, config and command gives a clear error', () => {
     ]);
     expect(q.ticket).toBe(2);
     expect(q.lambda).toBe(RECIPES.quickstart!.lambda);
+  });
+
+  it('budget enforcement: trim for quickstart and configs without a recipe, off for the paper recipes', async () => {
+    const enforce = (config: object) =>
+      resolveTrainConfig(
+        toTrainConfig(resolveRunConfig([{ source: 'c', config: config as never }]), 'csq'),
+      ).csq?.budget.enforce;
+    expect(enforce(RECIPES.quickstart!)).toBe('trim');
+    for (const name of ['cifar-n8t2', 'cifar-n6t3a4', 'imagenet-r18', 'imagenet-r50'])
+      expect(enforce(RECIPES[name]!), name).toBe('off');
+    const { enforceBudget: _e, recipe: _r, ...noRecipe } = RECIPES.quickstart!;
+    expect(enforce(noRecipe)).toBe('trim');
+    const bad = await csq(['train', '--recipe', 'quickstart', '--enforce-budget', 'cut']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/"enforceBudget" must be one of "trim", "off"/);
+    const mode = await csq(['train', '--recipe', 'quickstart', '--budget', 'size']);
+    expect(mode.err).toMatch(/"budget" must be one of "slots", "params", "bops", "storage"/);
   });
 });

@@ -71,6 +71,13 @@ describe('csq train on the embedded MNIST digits, then eval, info, export and re
     expect(typeof summary.floatAccuracy).toBe('number');
     // the table printed the same numbers
     expect(r.out).toContain(`exact accuracy      ${(100 * summary.exactAccuracy).toFixed(2)}%`);
+    // the paper's count labelled as such, the packed size, target / reached / trim
+    expect(r.out).toContain("size, paper's count");
+    expect(r.out).toContain(`packed file         `);
+    expect(r.out).toContain(`(${summary.packedBytes} bytes, what csq export writes)`);
+    expect(r.out).toMatch(/budget {14}slots: target 2 bits, reached \d/);
+    expect(r.out).toMatch(/budget enforcement {2}(trimmed|nothing to trim)/);
+    expect(summary.trim).toMatchObject({ enforce: 'trim', targetBits: 2, met: true });
     const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
       .trim()
       .split('\n')
@@ -111,6 +118,9 @@ describe('csq train on the embedded MNIST digits, then eval, info, export and re
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/float32 model .*\ntfjs uint8 /);
     const bytes = new Uint8Array(readFileSync(join(exp, 'model.csqp')));
+    // summary.json's packedBytes is the length of the file csq export wrote
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(bytes.length).toBe(summary.packedBytes);
     const size = packedSizeReport(bytes);
     // indices at ceil(log2 levels) bits per weight, plus codebooks: the fixed-width bound
     expect(size.codesBytes).toBeLessThanOrEqual(

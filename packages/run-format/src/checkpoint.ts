@@ -45,6 +45,8 @@ export interface CheckpointHeader {
   /** Per weight: its kind and shape (e.g. "kernel[3,3,1,16]"), to match the model on resume. */
   weightNames: string[];
   hasRewind: boolean;
+  /** Budget enforcement reports so far (`@csq/budget` BudgetTrimReport), absent before 0.2. */
+  trims?: object[];
 }
 
 /** One tensor in the checkpoint. */

@@ -42,14 +42,21 @@ describe('config.json', () => {
     const run = validateRunConfig(quick);
     const train = resolveTrainConfig(toTrainConfig(run, 'csq'));
     expect(train).toMatchObject({ epochs: 8, batchSize: 128, evalBatchSize: 500 });
-    expect(train.csq?.budget).toEqual({ mode: 'slots', targetBits: 2, lambda: 0.05 });
+    expect(train.csq?.budget).toEqual({
+      mode: 'slots',
+      targetBits: 2,
+      lambda: 0.05,
+      enforce: 'trim',
+    });
     const back = runConfigFromTrain(train, {
       model: 'mnist-cnn',
       data: 'mnist',
       bits: 8,
       actBits: 0,
     });
-    expect(configDifference(run, back, ['s0'])).toBeUndefined();
+    // a config without enforceBudget trims (the default); the trainer's config says so
+    expect(back.enforceBudget).toBe('trim');
+    expect(configDifference(run, back, ['s0', 'enforceBudget'])).toBeUndefined();
     expect(resolveTrainConfig(toTrainConfig(back, 'csq'))).toEqual(train);
     expect(resolveTrainConfig(toTrainConfig(run, 'float')).csq).toBeUndefined();
   });
@@ -66,6 +73,24 @@ describe('config.json', () => {
       /"model": required.*\n.*"data": required/,
     );
     expect(() => validateRunConfig({ ...quick, targetBits: 9 })).toThrow(/must not exceed "bits"/);
+  });
+
+  it('enforceBudget and budgetLayers map onto csq.budget.enforce / layers', () => {
+    const run = validateRunConfig({
+      ...quick,
+      enforceBudget: 'off',
+      budgetLayers: { conv1: { minBits: 2 } },
+    });
+    const train = resolveTrainConfig(toTrainConfig(run, 'csq'));
+    expect(train.csq?.budget).toMatchObject({ enforce: 'off', layers: { conv1: { minBits: 2 } } });
+    const back = runConfigFromTrain(train, { model: 'mnist-cnn', data: 'mnist', bits: 8 });
+    expect(back).toMatchObject({ enforceBudget: 'off', budgetLayers: { conv1: { minBits: 2 } } });
+    expect(() => validateRunConfig({ ...quick, enforceBudget: 'cut' })).toThrow(
+      /"enforceBudget" must be one of "trim", "off"/,
+    );
+    expect(() => validateRunConfig({ ...quick, budgetLayers: { conv1: { floor: 1 } } })).toThrow(
+      /unknown key "floor"/,
+    );
   });
 
   it('configDifference names the first differing (nested) key', () => {

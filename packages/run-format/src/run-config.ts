@@ -4,7 +4,13 @@
  * values. The training part maps one to one onto the trainer's TrainConfig (`toTrainConfig`,
  * `runConfigFromTrain`); the rest says how to rebuild the model and reload the data.
  */
-import { BUDGET_MODES, type BudgetMode, CsqError } from '@csq/core';
+import {
+  BUDGET_ENFORCE,
+  BUDGET_MODES,
+  type BudgetEnforce,
+  type BudgetMode,
+  CsqError,
+} from '@csq/core';
 import { z } from 'zod';
 import type { ModelKind } from './files.js';
 import { defaultCsqConfig, type TrainConfig, type TrainConfigInput } from './train-config.js';
@@ -38,6 +44,19 @@ export const RunConfigSchema = z
     targetBits: z.number().positive(),
     budget: z.enum(BUDGET_MODES as readonly [BudgetMode, ...BudgetMode[]]),
     lambda: z.number().min(0),
+    /** Budget enforcement at the end of the search (trainer `csq.budget.enforce`); default trim. */
+    enforceBudget: z
+      .enum(BUDGET_ENFORCE as readonly [BudgetEnforce, ...BudgetEnforce[]])
+      .optional(),
+    /** Per-layer bounds by layer name (trainer `csq.budget.layers`). */
+    budgetLayers: z
+      .record(
+        z.string(),
+        z
+          .object({ minBits: int(0).max(32).optional(), maxBits: int(0).max(32).optional() })
+          .strict(),
+      )
+      .optional(),
     epochs: int(1),
     ticket: int(1).optional(),
     batch: int(1),
@@ -184,7 +203,13 @@ export function toTrainConfig(cfg: RunConfig, kind: ModelKind): TrainConfigInput
             ...(cfg.rounds !== undefined ? { rounds: cfg.rounds } : {}),
             ...(cfg.rewindEpoch !== undefined ? { rewindEpoch: cfg.rewindEpoch } : {}),
             ...(cfg.s0 !== undefined ? { s0: cfg.s0 } : {}),
-            budget: { mode: cfg.budget, targetBits: cfg.targetBits, lambda: cfg.lambda },
+            budget: {
+              mode: cfg.budget,
+              targetBits: cfg.targetBits,
+              lambda: cfg.lambda,
+              ...(cfg.enforceBudget !== undefined ? { enforce: cfg.enforceBudget } : {}),
+              ...(cfg.budgetLayers !== undefined ? { layers: cfg.budgetLayers } : {}),
+            },
           }
         : false,
   };
@@ -211,6 +236,8 @@ export function runConfigFromTrain(
     targetBits: csq.budget.targetBits,
     budget: csq.budget.mode,
     lambda: csq.budget.lambda,
+    enforceBudget: csq.budget.enforce,
+    ...(csq.budget.layers !== undefined ? { budgetLayers: csq.budget.layers } : {}),
     epochs: train.epochs,
     ...(csq.schedule === 'epoch' ? { ticket: csq.ticket } : {}),
     batch: train.batchSize,

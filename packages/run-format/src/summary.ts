@@ -26,8 +26,13 @@ export interface RunSummary {
   softAccuracy: number;
   exactAccuracy: number;
   avgBits: { slots: number; params: number };
-  /** Bytes of the exact model: counted kernels at their bits, everything else float32. */
+  /**
+   * The paper's count of the exact model's bytes: counted kernels at their selected bit
+   * positions, everything else float32 (CSQ digits are signed, so the file needs more).
+   */
   sizeBytes: number;
+  /** Length of the packed file `csq export` writes for this model (by the exporter's encoder). */
+  packedBytes?: number;
   /** Bytes of the same network in float32. */
   float32Bytes: number;
   /** float32Bytes / sizeBytes. */
@@ -37,13 +42,44 @@ export interface RunSummary {
   layers: LayerSummary[];
   wallSeconds: number;
   targetBits: number;
-  /** How size is counted: slots, params or bops. */
+  /** How size is counted: slots, params, bops or storage. */
   budget: string;
+  /** Average bits reached at the end, in the budget's own counting (compare with targetBits). */
+  reachedBits?: number;
+  /** Budget enforcement at the end of the search: what was trimmed, or by how much it missed. */
+  trim?: SummaryTrim;
   /** N, the starting (largest) bit width. */
   bits: number;
   actBits?: number;
   /** The temperature beta at the end of training. */
   finalBeta?: number;
+}
+
+/** One position a trim turned off or on. */
+export interface SummaryTrimAction {
+  layer: string;
+  /** Bit position (0 = MSB). */
+  position: number;
+  /** Its mask logit before the change. */
+  logit: number;
+}
+
+/** summary.json's account of budget enforcement (`budget.enforce`). */
+export interface SummaryTrim {
+  /** 'trim': bits were turned off until the target was met; 'off': the search's result kept. */
+  enforce: string;
+  targetBits: number;
+  /** Average bits in the budget's counting when the search ended, before any trim. */
+  reachedBefore: number;
+  /** ... after the trim (equal to reachedBefore with nothing to trim). */
+  reachedAfter: number;
+  /** True when reachedAfter <= targetBits. */
+  met: boolean;
+  /** How far above the target the run ended (0 when met): the miss of an 'off' run. */
+  missedBy: number;
+  /** Positions turned off, and positions turned on to bring a layer up to its floor. */
+  trimmed: SummaryTrimAction[];
+  raised: SummaryTrimAction[];
 }
 
 /**
@@ -59,6 +95,9 @@ export interface SummaryRecord {
   exactAccuracy?: number | null;
   avgBits?: { slots?: number | null; params?: number | null };
   sizeBytes?: number | null;
+  packedBytes?: number | null;
+  reachedBits?: number | null;
+  trim?: SummaryTrim;
   float32Bytes?: number | null;
   compression?: number | null;
   layers: LayerSummary[];
@@ -80,6 +119,8 @@ export interface SummaryBudget {
   avgBitsSlots: number;
   avgBitsParams: number;
   compressionRatio: number;
+  /** Average bits reached in the mode's counting. */
+  reachedBits?: number;
   layers: readonly { name: string; bits: number; params: number; maxBits: number }[];
 }
 
@@ -101,6 +142,12 @@ export function buildSummary(args: {
   bits: number;
   actBits?: number;
   finalBeta?: number;
+  /** Length of the packed file (`packedModelByteLength` of `@csq/loader/export`). */
+  packedBytes?: number;
+  /** The last trim of the run (`trimToBudget`'s report fits). */
+  trim?: Omit<SummaryTrim, 'missedBy' | 'enforce'> & { enforce?: string };
+  /** Enforcement setting, for a run whose trim report is not known (a resumed run). */
+  enforce?: string;
 }): RunSummary {
   const r = args.report;
   const otherParams = Math.max(0, args.floatParams - r.params);
@@ -115,6 +162,7 @@ export function buildSummary(args: {
     exactAccuracy: args.exactAccuracy,
     avgBits: { slots: r.avgBitsSlots, params: r.avgBitsParams },
     sizeBytes,
+    ...(args.packedBytes !== undefined ? { packedBytes: args.packedBytes } : {}),
     float32Bytes,
     compression: float32Bytes / sizeBytes,
     weightCompression: r.compressionRatio,
@@ -127,9 +175,32 @@ export function buildSummary(args: {
     wallSeconds: args.wallSeconds,
     targetBits: r.targetBits,
     budget: r.mode,
+    ...(r.reachedBits !== undefined ? { reachedBits: r.reachedBits } : {}),
+    ...(args.trim ? { trim: summaryTrim(args.trim, args.enforce) } : {}),
     bits: args.bits,
     ...(args.actBits !== undefined ? { actBits: args.actBits } : {}),
     ...(args.finalBeta !== undefined ? { finalBeta: args.finalBeta } : {}),
+  };
+}
+
+function summaryTrim(
+  t: Omit<SummaryTrim, 'missedBy' | 'enforce'> & { enforce?: string },
+  enforce: string | undefined,
+): SummaryTrim {
+  const action = (a: SummaryTrimAction) => ({
+    layer: a.layer,
+    position: a.position,
+    logit: a.logit,
+  });
+  return {
+    enforce: t.enforce ?? enforce ?? 'trim',
+    targetBits: t.targetBits,
+    reachedBefore: t.reachedBefore,
+    reachedAfter: t.reachedAfter,
+    met: t.reachedAfter <= t.targetBits + 1e-9,
+    missedBy: Math.max(0, t.reachedAfter - t.targetBits),
+    trimmed: t.trimmed.map(action),
+    raised: t.raised.map(action),
   };
 }
 
@@ -177,6 +248,8 @@ export function parseSummary(text: string, file = 'summary.json'): SummaryRecord
     'softAccuracy',
     'exactAccuracy',
     'sizeBytes',
+    'packedBytes',
+    'reachedBits',
     'float32Bytes',
     'compression',
     'wallSeconds',
@@ -189,6 +262,11 @@ export function parseSummary(text: string, file = 'summary.json'): SummaryRecord
     if (x !== undefined && x !== null && (typeof x !== 'number' || !Number.isFinite(x))) {
       throw malformed(`${file}: "${k}" must be a number or null, got ${JSON.stringify(x)}.`);
     }
+  }
+  if (v.trim !== undefined && v.trim !== null && !isObject(v.trim)) {
+    throw malformed(
+      `${file}: "trim" must be an object { enforce, targetBits, reachedAfter, ... }.`,
+    );
   }
   const avg = v.avgBits;
   const finiteOrMissing = (x: unknown) =>

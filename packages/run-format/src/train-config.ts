@@ -2,7 +2,15 @@
  * The trainer's configuration (spec 2, 3 and 6), its defaults and its validation. The checkpoint
  * header stores it, and config.json's RunConfig maps onto it (run-config.ts).
  */
-import { BUDGET_MODES, type BudgetMode, CsqError, FINAL_TEMP } from '@csq/core';
+import {
+  type BitBounds,
+  BUDGET_ENFORCE,
+  BUDGET_MODES,
+  type BudgetEnforce,
+  type BudgetMode,
+  CsqError,
+  FINAL_TEMP,
+} from '@csq/core';
 
 /** The CSQ part of a run: temperature schedule, ticket phase, rounds and the budget term. */
 export interface CsqTrainConfig {
@@ -18,8 +26,19 @@ export interface CsqTrainConfig {
   rewindEpoch: number;
   /** Mask logit initial value s0; also the cap of the round reset. */
   s0: number;
-  /** Budget term of spec 3; lambda 0 disables it. */
-  budget: { mode: BudgetMode; targetBits: number; lambda: number };
+  /**
+   * Budget term of spec 3; lambda 0 disables it. `enforce`: 'trim' (default) turns the least
+   * important bits off at the ticket epoch (and at the end of each round) until the target is
+   * met; 'off' keeps what the search reached (the paper's method). `layers`: per-layer
+   * `minBits` / `maxBits` by layer name.
+   */
+  budget: {
+    mode: BudgetMode;
+    targetBits: number;
+    lambda: number;
+    enforce: BudgetEnforce;
+    layers?: Record<string, BitBounds>;
+  };
 }
 
 /** Everything the loop needs besides the model and the data. */
@@ -79,7 +98,7 @@ export function defaultCsqConfig(epochs: number): CsqTrainConfig {
     rounds: 1,
     rewindEpoch: 0,
     s0: 0,
-    budget: { mode: 'slots', targetBits: 2, lambda: 0.01 },
+    budget: { mode: 'slots', targetBits: 2, lambda: 0.01, enforce: 'trim' },
   };
 }
 
@@ -154,6 +173,9 @@ export function resolveTrainConfig(input: TrainConfigInput = {}): TrainConfig {
     const mode = c.budget?.mode ?? dc.budget.mode;
     if (!BUDGET_MODES.includes(mode))
       bad('csq.budget.mode', mode, BUDGET_MODES.map((m) => `"${m}"`).join(', '));
+    const enforce = c.budget?.enforce ?? dc.budget.enforce;
+    if (!BUDGET_ENFORCE.includes(enforce))
+      bad('csq.budget.enforce', enforce, BUDGET_ENFORCE.map((m) => `"${m}"`).join(' or '));
     const csq: CsqTrainConfig = {
       schedule,
       ticket: int('csq.ticket', c.ticket ?? dc.ticket, 1),
@@ -167,6 +189,8 @@ export function resolveTrainConfig(input: TrainConfigInput = {}): TrainConfig {
           positive: true,
         }),
         lambda: num('csq.budget.lambda', c.budget?.lambda ?? dc.budget.lambda, { min: 0 }),
+        enforce,
+        ...(c.budget?.layers !== undefined ? { layers: layerBounds(c.budget.layers) } : {}),
       },
     };
     if (schedule === 'epoch' && csq.ticket > epochs) {
@@ -182,6 +206,31 @@ export function resolveTrainConfig(input: TrainConfigInput = {}): TrainConfig {
     cfg.csq = csq;
   }
   return cfg;
+}
+
+/** Checks `budget.layers`: { [layerName]: { minBits?, maxBits? } } with integer bits >= 0. */
+function layerBounds(v: unknown): Record<string, BitBounds> {
+  const want = '{ [layerName]: { minBits?: integer >= 0, maxBits?: integer >= 0 } }';
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) bad('csq.budget.layers', v, want);
+  const out: Record<string, BitBounds> = {};
+  for (const [name, b] of Object.entries(v as Record<string, unknown>)) {
+    const key = `csq.budget.layers.${name}`;
+    if (b === null || typeof b !== 'object' || Array.isArray(b)) bad(key, b, want);
+    const bounds: BitBounds = {};
+    for (const [k, x] of Object.entries(b as Record<string, unknown>)) {
+      if (k !== 'minBits' && k !== 'maxBits')
+        bad(`${key}.${k}`, x, 'absent (allowed: minBits, maxBits)');
+      if (x !== undefined) bounds[k] = int(`${key}.${k}`, x, 0);
+    }
+    if (
+      bounds.minBits !== undefined &&
+      bounds.maxBits !== undefined &&
+      bounds.minBits > bounds.maxBits
+    )
+      bad(`${key}.minBits`, bounds.minBits, `at most maxBits (${bounds.maxBits})`);
+    out[name] = bounds;
+  }
+  return out;
 }
 
 /** Total epochs the loop runs: `epochs`, or rounds x epochs + a final run of `epochs`. */

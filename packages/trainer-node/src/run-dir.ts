@@ -6,6 +6,7 @@
 import { basename } from 'node:path';
 import type { BudgetReport } from '@csq/budget';
 import { CsqError } from '@csq/core';
+import { packedModelByteLength } from '@csq/loader/export';
 import {
   buildSummary,
   checkpointName,
@@ -18,6 +19,19 @@ import {
 } from '@csq/run-format';
 import type { RunStore, TrainResult } from '@csq/trainer';
 import type * as tfl from '@tensorflow/tfjs-layers';
+
+/** The budget's standing when no search ended in this run (no ticket phase): nothing trimmed. */
+function untrimmed(r: BudgetReport) {
+  return {
+    enforce: r.enforce,
+    targetBits: r.targetBits,
+    reachedBefore: r.reachedBits,
+    reachedAfter: r.reachedBits,
+    met: r.reachedBits <= r.targetBits + 1e-9,
+    trimmed: [],
+    raised: [],
+  };
+}
 
 /** Keys of config.json that say which network on which data: a resume must not change them. */
 const IDENTITY_KEYS = ['model', 'data', 'bits', 'actBits', 'imageSize', 'widthMultiplier'] as const;
@@ -133,6 +147,10 @@ export async function writeSummary(
     bits: run.bits ?? Math.max(0, ...result.report.layers.map((l) => l.maxBits)),
     ...(run.actBits !== undefined ? { actBits: run.actBits } : {}),
     ...(last?.beta !== undefined ? { finalBeta: last.beta } : {}),
+    // the length of the file `csq export` writes, by the exporter's own encoder
+    packedBytes: await packedModelByteLength(args.model),
+    trim: result.trim ?? untrimmed(result.report),
+    enforce: run.enforceBudget ?? 'trim',
   });
   await store.writeText(RUN_FILES.summary, `${JSON.stringify(summary, null, 2)}\n`);
   return summary;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadMnistEmbedded } from '@csq/data/node';
 import { mnistCnn } from '@csq/layers';
+import { exportPackedModel } from '@csq/loader/export';
 import { resolveTrainConfig, runConfigFromTrain } from '@csq/run-format';
 import type { TrainConfigInput } from '@csq/trainer';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -54,6 +55,10 @@ describe('trainNode on wasm with real MNIST digits', () => {
       float32Bytes: 4 * 24282,
     });
     expect(JSON.parse(JSON.stringify(straight.summary))).toEqual(summary);
+    // the packed size is the exporter's own file length; the trim states target and reached
+    expect(summary.packedBytes).toBe((await exportPackedModel(straight.model)).length);
+    expect(summary.trim).toMatchObject({ enforce: 'trim', targetBits: 2, met: true, missedBy: 0 });
+    expect(summary.reachedBits).toBeLessThanOrEqual(2);
     // the same call again without resume refuses to overwrite the run
     await expect(
       trainNode({

@@ -54,6 +54,7 @@ async function saveCheckpoint(s: TrainingState, epoch: number, batch: number): P
     history: s.history,
     weightNames: weightSignature(s.model),
     hasRewind: s.rewind !== undefined,
+    trims: s.trims,
   };
   await s.store.writeBytes(checkpointName(s.kind), encodeCheckpoint(header, tensors));
 }
@@ -76,7 +77,9 @@ async function restoreCheckpoint(s: TrainingState): Promise<void> {
       `${name} holds a "${h.model}" run, not a "${s.kind}" run.`,
     );
   }
-  const diff = configDifference(h.config, s.cfg);
+  // checkpoints from before budget.enforce existed: the setting is new, not a different one
+  const older = h.config.csq && h.config.csq.budget.enforce === undefined;
+  const diff = configDifference(h.config, s.cfg, older ? ['csq.budget.enforce'] : []);
   if (diff) {
     throw new CsqError(
       'CSQ_RESUME_CONFIG_MISMATCH',
@@ -116,5 +119,6 @@ async function restoreCheckpoint(s: TrainingState): Promise<void> {
   s.batch = h.batch;
   s.accum = h.accum;
   s.history = h.history;
+  s.trims = (h.trims ?? []) as TrainingState['trims'];
   s.log(`resumed ${s.kind} run from ${s.store.location} at epoch ${s.epoch + 1}, batch ${s.batch}`);
 }

@@ -51,6 +51,8 @@ export function createTrainingState(opts: TrainOptions): TrainingState {
           mode: cfg.csq.budget.mode,
           targetBits: cfg.csq.budget.targetBits,
           lambda: cfg.csq.budget.lambda,
+          enforce: cfg.csq.budget.enforce,
+          ...(cfg.csq.budget.layers ? { layers: cfg.csq.budget.layers } : {}),
         })
       : undefined,
     optimizer: new SgdMomentum(cfg.momentum, cfg.weightDecay),
@@ -67,6 +69,7 @@ export function createTrainingState(opts: TrainOptions): TrainingState {
     accum: zeroAccum(),
     history: [],
     rewind: undefined,
+    trims: [],
   };
 }
 

@@ -7,6 +7,7 @@
  */
 import type { BudgetReport } from '@csq/budget';
 import { assertGradientsRegistered } from '@csq/core';
+import { budgetEnforcement } from './budget-enforcement.js';
 import { checkpointing } from './checkpointing.js';
 import { type EpochContext, evaluators, finishEpoch, trainBatches } from './epoch.js';
 import { metricsFile } from './metrics-file.js';
@@ -31,6 +32,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const s = createTrainingState(opts);
   const plugins: TrainerPlugin[] = [
     checkpointing(opts.resume === true),
+    budgetEnforcement(), // before the rounds plugin: a round's trim comes before its mask reset
     roundsSchedule(),
     metricsFile(),
     ...(opts.plugins ?? []),
@@ -100,6 +102,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         : softAccuracy,
     ...(report ? { report } : {}),
     ...(alreadyFinished ? { alreadyFinished: true } : {}),
+    ...(s.trims.length ? { trim: s.trims[s.trims.length - 1] } : {}),
   };
   s.optimizer.dispose();
   for (const cb of callbacks) await cb.onTrainEnd?.(result);

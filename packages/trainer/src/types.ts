@@ -2,7 +2,7 @@
  * The shapes around the loop: what `train` takes and returns, the user callbacks (Keras-style),
  * and the plugins that make up the loop's own jobs (checkpoints, rounds, the metrics file).
  */
-import type { BudgetRegularizer, BudgetReport } from '@csq/budget';
+import type { BudgetRegularizer, BudgetReport, BudgetTrimReport } from '@csq/budget';
 import type { ImageSource } from '@csq/data';
 import type { CsqController } from '@csq/layers';
 import type {
@@ -84,6 +84,8 @@ export interface TrainingState {
   history: MetricsLine[];
   /** Rounds schedule: the float weights and bit planes the final run starts from. */
   rewind: Float32Array[] | undefined;
+  /** Budget enforcement at the end of each search (ticket epoch, end of each round), in order. */
+  trims: BudgetTrimReport[];
 }
 
 /**
@@ -144,6 +146,12 @@ export interface TrainResult {
   report?: BudgetReport;
   /** True when a resumed run had already done all its epochs: nothing was trained. */
   alreadyFinished?: boolean;
+  /**
+   * The last budget enforcement (`csq.budget.enforce`): what `trimToBudget` trimmed at the
+   * ticket epoch, or with 'off' only the floors brought up and how far the search was from the
+   * target. Absent when the run never reached the end of a search.
+   */
+  trim?: BudgetTrimReport;
 }
 
 /** What `train` returns for a CSQ run: the budget report is always there. */
