@@ -4,7 +4,7 @@
  * float32 tensors back to back, each listed in the header with its byte offset, and a CRC32 of
  * everything before the final 4 bytes.
  */
-import { CsqError, crc32 } from '@csq/core';
+import { CsqError, crc32 } from '@csq/core/base';
 import type { ModelKind } from './files.js';
 import type { MetricsLine } from './metrics.js';
 import type { TrainConfig } from './train-config.js';

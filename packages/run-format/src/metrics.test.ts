@@ -1,4 +1,4 @@
-import { CsqError } from '@csq/core';
+import { CsqError } from '@csq/core/base';
 import { describe, expect, it } from 'vitest';
 import { formatMetrics, type MetricsLine, parseMetrics, readMetrics } from './metrics.js';
 

@@ -3,7 +3,7 @@
  * for every reader: a torn last line (a run killed while writing it) is dropped and reported;
  * damage anywhere else is a CsqError naming the file and the line.
  */
-import { CsqError } from '@csq/core';
+import { CsqError } from '@csq/core/base';
 import type { ModelKind } from './files.js';
 
 /** One line of metrics.jsonl as the trainer writes it (accuracies are fractions in [0, 1]). */

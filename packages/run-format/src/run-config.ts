@@ -10,7 +10,7 @@ import {
   type BudgetEnforce,
   type BudgetMode,
   CsqError,
-} from '@csq/core';
+} from '@csq/core/base';
 import { z } from 'zod';
 import type { ModelKind } from './files.js';
 import { defaultCsqConfig, type TrainConfig, type TrainConfigInput } from './train-config.js';

@@ -2,7 +2,7 @@
  * summary.json: the result of a finished run (per-layer bits, accuracies, size), written once
  * at the end of training, and its reader.
  */
-import { CsqError } from '@csq/core';
+import { CsqError } from '@csq/core/base';
 
 /** Per-layer line of a summary. */
 export interface LayerSummary {

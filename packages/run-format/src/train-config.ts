@@ -10,7 +10,7 @@ import {
   type BudgetMode,
   CsqError,
   FINAL_TEMP,
-} from '@csq/core';
+} from '@csq/core/base';
 
 /** The CSQ part of a run: temperature schedule, ticket phase, rounds and the budget term. */
 export interface CsqTrainConfig {
