@@ -75,7 +75,7 @@ function advice(e: MemoryEstimate): string {
       : 'a smaller --batch will not be enough: the weights alone do not fit';
   return (
     `Ways out: ${batch}; a smaller --width-multiplier (0.5 needs about a quarter of the weights); ` +
-    'the tfjs-node backend (npm install @tensorflow/tfjs-node; no 4 GiB ceiling); or WebGPU in a browser.'
+    'the tfjs-node backend (npm install @tensorflow/tfjs-node; no 4 GiB ceiling); or WebGPU (--backend webgpu on a GPU, or in a browser).'
   );
 }
 
