@@ -44,7 +44,9 @@ const config: TrainConfigInput = {
   warmupEpochs: 0,
   seed: 7,
   exactEval: 'epoch',
-  csq: { ticket: 1, budget: { mode: 'slots', targetBits: 2, lambda: 0.2 } },
+  // enforcement off: the trim at the ticket epoch picks the lowest mask logits, and a near tie
+  // can fall either way on another backend (budget enforcement has its own tests in @csq/trainer)
+  csq: { ticket: 1, budget: { mode: 'slots', targetBits: 2, lambda: 0.2, enforce: 'off' } },
 };
 
 function model(seed: number): tf.LayersModel {

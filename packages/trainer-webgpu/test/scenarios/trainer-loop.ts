@@ -68,7 +68,13 @@ export const LOOP_CONFIG: TrainConfigInput = {
   seed: 5,
   evalBatchSize: 8,
   exactEval: 'epoch',
-  csq: { ticket: 1, finalTemp: 8, budget: { mode: 'slots', targetBits: 2, lambda: 0.5 } },
+  // enforcement off: this loop compares backends step by step, and a trim at the ticket epoch
+  // changes the masks once there (budget enforcement has its own tests in @csq/trainer)
+  csq: {
+    ticket: 1,
+    finalTemp: 8,
+    budget: { mode: 'slots', targetBits: 2, lambda: 0.5, enforce: 'off' },
+  },
 };
 
 const SIZE = 8;
