@@ -52,7 +52,7 @@ describe('the page settings', () => {
       ['epochs=', /setting "epochs" must be a number \(epochs\), got ""/],
       ['lambda=abc', /setting "lambda" must be a number \(lambda\), got "abc"/],
       ['train=9000', /training digits from 1 to 8000/],
-      ['budget=bytes', /setting "budget" must be slots, params, bops, got "bytes"/],
+      ['budget=bytes', /setting "budget" must be slots, params, bops, storage, got "bytes"/],
       ['backend=gpu', /setting "backend" must be auto, webgpu, wasm, cpu/],
       ['speed=2', /setting "speed" must be one of the known settings \(target, budget, bits/],
     ];

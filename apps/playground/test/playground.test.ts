@@ -298,7 +298,7 @@ describe.skipIf(!haveChromium)('the playground in headless Chromium', () => {
 
       await page.goto(`${served.url}?budget=bytes`);
       const bad = await page.textContent('#error');
-      expect(bad).toContain('setting "budget" must be slots, params, bops, got "bytes"');
+      expect(bad).toContain('setting "budget" must be slots, params, bops, storage, got "bytes"');
       expect((await view(page)).state).toBe('error');
     });
   });

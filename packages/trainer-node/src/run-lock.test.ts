@@ -24,12 +24,19 @@ afterAll(() => {
 const deadPid = () => spawnSync(process.execPath, ['-e', '0']).pid!; // exited: its pid is free
 const pkg = fileURLToPath(new URL('..', import.meta.url));
 
-/** Starts a second process that holds the run lock of `dir`; resolves once it holds it. */
+/**
+ * Starts a second process that holds the run lock of `dir`; resolves once it holds it. It reads
+ * the sibling packages from source (`@csq/source`), as vitest does: their dist/ may be mid-build.
+ */
 function holder(dir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/hold-run-lock.ts', dir], {
-    cwd: pkg,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@csq/source', '--import', 'tsx', 'test/hold-run-lock.ts', dir],
+    {
+      cwd: pkg,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   children.push(child);
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
