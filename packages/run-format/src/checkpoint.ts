@@ -120,9 +120,15 @@ export function decodeCheckpoint<H>(bytes: Uint8Array, source: string): Checkpoi
   } catch (e) {
     return fail(`header is not JSON (${(e as Error).message})`);
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    fail('header is not a JSON object');
+  const entries: unknown = parsed.tensors ?? [];
+  if (!Array.isArray(entries)) fail('its tensor list is not an array');
   const dataStart = pre + headerLength;
   const tensors = new Map<string, { shape: number[]; values: Float32Array }>();
-  for (const t of parsed.tensors ?? []) {
+  for (const t of entries as TensorEntry[]) {
+    checkEntry(t, fail);
+    if (tensors.has(t.name)) fail(`tensor ${t.name} is listed twice`);
     const start = dataStart + t.offset;
     if (start + t.length * 4 > bytes.length - 4)
       fail(`tensor ${t.name} runs past the end of the file`);
@@ -132,4 +138,19 @@ export function decodeCheckpoint<H>(bytes: Uint8Array, source: string): Checkpoi
   }
   const { tensors: _entries, ...header } = parsed;
   return { header: header as H, tensors };
+}
+
+const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
+
+/** Checks one tensor entry of a checkpoint header before anything is allocated for it. */
+function checkEntry(t: TensorEntry, fail: (what: string) => never): void {
+  if (typeof t !== 'object' || t === null) fail('a tensor entry is not an object');
+  if (typeof t.name !== 'string' || t.name === '') fail('a tensor entry has no name');
+  if (!Array.isArray(t.shape) || !t.shape.every(isCount))
+    fail(`tensor ${t.name} has a bad shape (${JSON.stringify(t.shape)})`);
+  if (!isCount(t.offset) || t.offset % 4 !== 0 || !isCount(t.length))
+    fail(`tensor ${t.name} has a bad offset or length`);
+  const size = t.shape.reduce((a, b) => a * b, 1);
+  if (size !== t.length)
+    fail(`tensor ${t.name} holds ${t.length} values but its shape [${t.shape}] needs ${size}`);
 }
