@@ -87,12 +87,10 @@ describe('a run directory and a .csqp written by csq 0.1.0', () => {
         readFileSync(join(V0_1_0.runDir, 'model', 'weights.bin')),
       ),
     ).toBe(true);
-    const summary = JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8'));
-    // 0.1.0's keys unchanged; the new ones (packedBytes, reachedBits, trim) added
-    const old = Object.fromEntries(Object.keys(oldSummary).map((k) => [k, summary[k]]));
-    expect({ ...old, wallSeconds: 0 }).toEqual({ ...oldSummary, wallSeconds: 0 });
-    expect(summary.packedBytes).toBeGreaterThan(0);
-    expect(summary.trim).toMatchObject({ targetBits: oldSummary.targetBits });
+    // resuming a finished run changes nothing (issue 16): summary.json stays 0.1.0's
+    expect(readFileSync(join(run, 'summary.json'), 'utf8')).toBe(
+      readFileSync(join(V0_1_0.runDir, 'summary.json'), 'utf8'),
+    );
   }, 120_000);
 
   it('csq export of it writes a .csqp that predicts what 0.1.0 exported', async () => {

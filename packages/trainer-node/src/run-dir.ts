@@ -148,10 +148,24 @@ export async function writeSummary(
     ...(run.actBits !== undefined ? { actBits: run.actBits } : {}),
     ...(last?.beta !== undefined ? { finalBeta: last.beta } : {}),
     // the length of the file `csq export` writes, by the exporter's own encoder
-    packedBytes: await packedModelByteLength(args.model),
+    ...(await packedLength(args.model)),
     trim: result.trim ?? untrimmed(result.report),
     enforce: run.enforceBudget ?? 'trim',
   });
   await store.writeText(RUN_FILES.summary, `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
+}
+
+/**
+ * `{ packedBytes }` from the exporter's own encoder, or nothing where the weights cannot be read
+ * synchronously (WebGPU in Node: the exporter reads with dataSync); `csq export` of the run, on
+ * its own backend, still writes the file.
+ */
+async function packedLength(model: tfl.LayersModel): Promise<{ packedBytes?: number }> {
+  try {
+    return { packedBytes: await packedModelByteLength(model) };
+  } catch (e) {
+    if ((e as { code?: string }).code === 'CSQ_WEBGPU_SYNC_READ') return {};
+    throw e;
+  }
 }
