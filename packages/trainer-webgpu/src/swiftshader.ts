@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { LIB_DIRS } from './vulkan.js';
 
 /** Where a SwiftShader Vulkan driver was found. */
 export interface SwiftShaderInstall {
@@ -43,18 +44,6 @@ export function findSwiftShader(): SwiftShaderInstall | undefined {
   }
   return undefined;
 }
-
-const LIB_DIRS = [
-  '/lib/x86_64-linux-gnu',
-  '/usr/lib/x86_64-linux-gnu',
-  '/lib/aarch64-linux-gnu',
-  '/usr/lib/aarch64-linux-gnu',
-  '/lib64',
-  '/usr/lib64',
-  '/lib',
-  '/usr/lib',
-  '/usr/local/lib',
-];
 
 /**
  * Whether a Vulkan loader (`libvulkan.so.1`) is on this process's library path: the system
