@@ -9,6 +9,8 @@ import { meanGradConfig } from './gradients/mean-grad.js';
 import { squareGradConfig } from './gradients/square-grad.js';
 import type { WasmKernelSpec } from './kernel-spec.js';
 import { batchMatMulSpec } from './kernels/batch-mat-mul.js';
+import { batchNormTrainingSpec } from './kernels/batch-norm-training.js';
+import { batchNormTrainingGradSpec } from './kernels/batch-norm-training-grad.js';
 import { broadcastRowsSpec } from './kernels/broadcast-rows.js';
 import { castSpec } from './kernels/cast.js';
 import { conv2DBackpropFilterSpec } from './kernels/conv2d-backprop-filter.js';
@@ -48,6 +50,8 @@ export const WASM_TRAINING_KERNELS: readonly WasmKernelSpec[] = [
   meanSpec,
   fusedBatchNormSpec,
   fusedBatchNormGradSpec,
+  batchNormTrainingSpec,
+  batchNormTrainingGradSpec,
   broadcastRowsSpec,
   mulScaledSpec,
   squareSpec,
@@ -107,11 +111,24 @@ export function replacedWasmKernel(name: string): tf.KernelConfig | undefined {
 }
 
 /**
+ * Ops that look up a csq kernel by name (the fused batch norm of @csq/layers) and take tfjs's
+ * composed path without it: unregistered on the stock path.
+ */
+const LOOKED_UP: readonly string[] = [
+  batchNormTrainingSpec.kernelName,
+  batchNormTrainingGradSpec.kernelName,
+];
+
+/**
  * tfjs's stock wasm path, for benchmarks: puts back wasm's own kernels and tfjs-core's gradients
  * wherever csq replaced them and turns csq's SIMD module off, keeping only csq's kernels for what
- * wasm lacks (then composed from wasm's own kernels). `registerWasmTrainingKernels()` undoes it.
+ * wasm lacks (then composed from wasm's own kernels); the kernels that ops look up by name are
+ * removed, so those ops take tfjs's own path. `registerWasmTrainingKernels()` undoes it.
  */
 export function useStockWasmKernels(): void {
+  for (const name of LOOKED_UP) {
+    if (isCsqWasmKernel(name)) tf.unregisterKernel(name, 'wasm');
+  }
   for (const spec of WASM_TRAINING_KERNELS) {
     const own = replaced.get(spec.kernelName);
     if (own == null || !isCsqWasmKernel(spec.kernelName)) continue;

@@ -9,6 +9,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { CsqActQuant } from './csq-act-quant.js';
 import { CsqConv2D } from './csq-conv2d.js';
 import { CsqDense } from './csq-dense.js';
+import { FloatConv2D, FusedBatchNormalization } from './float-layers.js';
 import type { CsqInit } from './csq-kernel.js';
 
 /** Options every builder takes. */
@@ -66,7 +67,7 @@ class NetBuilder {
     return layerSeed(this.seed, this.index++);
   }
 
-  /** A conv without bias: CSQ (quantized, counted) unless `float`, else tf.layers.conv2d. */
+  /** A conv without bias: CSQ (quantized, counted) unless `float`, else tf.layers.conv2d's math. */
   conv(
     x: Sym,
     name: string,
@@ -86,7 +87,7 @@ class NetBuilder {
             kernelInitializer: 'heNormal',
             seed,
           })
-        : tfl.layers.conv2d({ ...common, kernelInitializer: tfl.initializers.heNormal({ seed }) });
+        : new FloatConv2D({ ...common, kernelInitializer: tfl.initializers.heNormal({ seed }) });
     return layer.apply(x) as Sym;
   }
 
@@ -110,7 +111,7 @@ class NetBuilder {
   }
 
   bn(x: Sym, name: string): Sym {
-    return tfl.layers.batchNormalization({ name, momentum: 0.9, epsilon: 1e-5 }).apply(x) as Sym;
+    return new FusedBatchNormalization({ name, momentum: 0.9, epsilon: 1e-5 }).apply(x) as Sym;
   }
 
   relu(x: Sym, name: string): Sym {

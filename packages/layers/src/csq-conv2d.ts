@@ -76,6 +76,19 @@ export class CsqConv2D extends CsqLayer {
   }
 
   protected forward(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor | undefined): tf.Tensor {
+    if (bias == null) {
+      // tf.conv2d, not tf.fused.conv2d: the fused op's gradient always computes the input
+      // gradient, wasted work for a first conv (its input is data); tf.conv2d's only where needed
+      const y = tf.conv2d(
+        toNhwc(x, this.dataFormat) as tf.Tensor4D,
+        kernel as tf.Tensor4D,
+        this.strides,
+        this.padding,
+        'NHWC',
+        this.dilationRate,
+      );
+      return fromNhwc(y, this.dataFormat);
+    }
     const y = tf.fused.conv2d({
       x: toNhwc(x, this.dataFormat) as tf.Tensor4D,
       filter: kernel as tf.Tensor4D,

@@ -43,3 +43,39 @@ describe('csq SIMD MaxPoolGrad matches the cpu backend', () => {
     });
   }
 });
+
+// The one-pass 2x2 stride-2 path: covered and odd sizes (a row / column no window reaches),
+// 'valid' and 'same' (no padding on even sizes), ties, and -Infinity / NaN entries (never a
+// maximum: a window of only those passes no gradient, as on cpu).
+const POOL2 = [
+  { x: [2, 8, 6, 4], pad: 'valid' as const },
+  { x: [3, 7, 9, 8], pad: 'valid' as const },
+  { x: [1, 6, 4, 16], pad: 'same' as const },
+  { x: [2, 5, 5, 12], pad: 'valid' as const },
+];
+
+describe('csq MaxPoolGrad for 2x2 stride-2 pools matches the cpu backend', () => {
+  for (const c of POOL2) {
+    for (const special of [false, true]) {
+      it(`x [${c.x}] pad ${c.pad}${special ? ' with ties, -Infinity and NaN' : ''}`, async () => {
+        const run = () => {
+          const raw = rand(c.x, 7);
+          let x = special ? tf.round(tf.mul(raw, 1.5)) : raw;
+          if (special) {
+            // -1 -> -Infinity, 1 -> NaN (rounded values are -2 .. 2)
+            x = tf.where(tf.equal(x, -1), tf.fill(c.x, -Infinity), x);
+            x = tf.where(tf.equal(x, 1), tf.fill(c.x, Number.NaN), x);
+          }
+          const f = (xx: tf.Tensor) => tf.maxPool(xx as tf.Tensor4D, 2, 2, c.pad);
+          const y = f(x);
+          const dy = rand(y.shape, 8);
+          const dx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(f(xx), dy)))(x);
+          return [dx];
+        };
+        const expected = await valuesOn('cpu', run);
+        const actual = await valuesOn('wasm', run);
+        expectRelClose(actual[0]!, expected[0]!, 1e-6);
+      });
+    }
+  }
+});

@@ -1,7 +1,8 @@
 /**
  * `MaxPoolGrad` for the wasm backend in WebAssembly SIMD (kernels.wat `max_pool_grad`): each
  * window's first strict maximum (rows, then columns, as tfjs-backend-cpu) receives dy; four
- * channels per step. wasm's own is a scalar C++ loop.
+ * channels per step; the common 2x2 stride-2 pool without padding in one pass that writes dx
+ * directly (`max_pool_grad_2x2`). wasm's own is a scalar C++ loop.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { WasmKernelSpec } from '../kernel-spec.js';
@@ -34,6 +35,25 @@ function maxPoolGradSimd(original: tf.KernelFunc | undefined): tf.KernelFunc {
     );
     const b = backend as WasmBackendInternals;
     const dx = b.makeOutput(input.shape, 'float32');
+    const [n, h, w, ch] = input.shape as [number, number, number, number];
+    const { outHeight: oh, outWidth: ow } = info;
+    const covers = 2 * oh === h && 2 * ow === w;
+    if (
+      info.effectiveFilterHeight === 2 &&
+      info.effectiveFilterWidth === 2 &&
+      info.strideHeight === 2 &&
+      info.strideWidth === 2 &&
+      info.padInfo.top === 0 &&
+      info.padInfo.left === 0 &&
+      2 * oh <= h &&
+      2 * ow <= w &&
+      ch % 4 === 0
+    ) {
+      // the common 2x2 pool: one pass writes every covered dx (the rest, if any, is zeroed first)
+      if (!covers) f32View(b, dx).fill(0);
+      simd.max_pool_grad_2x2(ptr(b, input), ptr(b, dy), ptr(b, dx), n, h, w, ch, oh, ow);
+      return dx;
+    }
     const scratch = new Scratch(b);
     try {
       const geoP = scratch.alloc(10 * 4);

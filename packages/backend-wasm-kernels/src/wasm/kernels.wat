@@ -634,4 +634,202 @@
             (br $y_loop)))
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
         (br $b_loop))))
+
+  ;; ---------------------------------------------------------------------------------------
+  ;; Batch norm in training (the layers' fused op, CsqBatchNormTraining and its gradient).
+  ;;
+  ;; bn_sums: per-channel sums of a shifted input over x [rows, ch] (shift [ch], e.g. x's first
+  ;; row, keeps the one-pass variance accurate):
+  ;;   tot1[c] += sum_r (x[r, c] - shift[c]),   tot2[c] += sum_r (x[r, c] - shift[c])^2
+  ;; and, when $dy is not 0, instead the gradient sums
+  ;;   tot1[c] += sum_r dy[r, c],               tot2[c] += sum_r dy[r, c] * (x[r, c] - shift[c])
+  ;; Partial sums of 64 rows are float32 (acc1, acc2, zero on entry), totals float64.
+  (func (export "bn_sums")
+    (param $x i32) (param $dy i32) (param $rows i32) (param $ch i32) (param $shift i32)
+    (param $acc1 i32) (param $acc2 i32) (param $tot1 i32) (param $tot2 i32)
+    (local $r i32) (local $c i32) (local $c4 i32) (local $o i32) (local $rowBytes i32)
+    (local $d v128) (local $g v128) (local $ds f32) (local $gs f32)
+    (local.set $c4 (i32.and (local.get $ch) (i32.const -4)))
+    (local.set $rowBytes (i32.shl (local.get $ch) (i32.const 2)))
+    (block $rows_done
+      (loop $rows_loop
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $c (i32.const 0))
+        (block $v_done
+          (loop $v_loop
+            (br_if $v_done (i32.ge_u (local.get $c) (local.get $c4)))
+            (local.set $o (i32.shl (local.get $c) (i32.const 2)))
+            (local.set $d
+              (f32x4.sub
+                (v128.load (i32.add (local.get $x) (local.get $o)))
+                (v128.load (i32.add (local.get $shift) (local.get $o)))))
+            (local.set $g (local.get $d))
+            (if (local.get $dy)
+              (then (local.set $g (v128.load (i32.add (local.get $dy) (local.get $o))))))
+            (v128.store (i32.add (local.get $acc1) (local.get $o))
+              (f32x4.add (v128.load (i32.add (local.get $acc1) (local.get $o))) (local.get $g)))
+            (v128.store (i32.add (local.get $acc2) (local.get $o))
+              (f32x4.add
+                (v128.load (i32.add (local.get $acc2) (local.get $o)))
+                (f32x4.mul (local.get $g) (local.get $d))))
+            (local.set $c (i32.add (local.get $c) (i32.const 4)))
+            (br $v_loop)))
+        (block $s_done
+          (loop $s_loop
+            (br_if $s_done (i32.ge_u (local.get $c) (local.get $ch)))
+            (local.set $o (i32.shl (local.get $c) (i32.const 2)))
+            (local.set $ds
+              (f32.sub
+                (f32.load (i32.add (local.get $x) (local.get $o)))
+                (f32.load (i32.add (local.get $shift) (local.get $o)))))
+            (local.set $gs (local.get $ds))
+            (if (local.get $dy)
+              (then (local.set $gs (f32.load (i32.add (local.get $dy) (local.get $o))))))
+            (f32.store (i32.add (local.get $acc1) (local.get $o))
+              (f32.add (f32.load (i32.add (local.get $acc1) (local.get $o))) (local.get $gs)))
+            (f32.store (i32.add (local.get $acc2) (local.get $o))
+              (f32.add
+                (f32.load (i32.add (local.get $acc2) (local.get $o)))
+                (f32.mul (local.get $gs) (local.get $ds))))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $s_loop)))
+        (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
+        (if (local.get $dy)
+          (then (local.set $dy (i32.add (local.get $dy) (local.get $rowBytes)))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (if (i32.eqz (i32.and (local.get $r) (i32.const 63)))
+          (then
+            (call $flush (local.get $acc1) (local.get $tot1) (local.get $ch))
+            (call $flush (local.get $acc2) (local.get $tot2) (local.get $ch))))
+        (br $rows_loop)))
+    (call $flush (local.get $acc1) (local.get $tot1) (local.get $ch))
+    (call $flush (local.get $acc2) (local.get $tot2) (local.get $ch)))
+
+  ;; bn_train_dx: the input gradient of batch norm in training, from per-channel coefficients:
+  ;;   dx[r, c] = a[c] * dy[r, c] + b[c] * (x[r, c] - mean[c]) + e[c]
+  (func (export "bn_train_dx")
+    (param $x i32) (param $dy i32) (param $dx i32) (param $rows i32) (param $ch i32)
+    (param $mean i32) (param $a i32) (param $b i32) (param $e i32)
+    (local $r i32) (local $c i32) (local $c4 i32) (local $o i32) (local $rowBytes i32)
+    (local.set $c4 (i32.and (local.get $ch) (i32.const -4)))
+    (local.set $rowBytes (i32.shl (local.get $ch) (i32.const 2)))
+    (block $rows_done
+      (loop $rows_loop
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $c (i32.const 0))
+        (block $v_done
+          (loop $v_loop
+            (br_if $v_done (i32.ge_u (local.get $c) (local.get $c4)))
+            (local.set $o (i32.shl (local.get $c) (i32.const 2)))
+            (v128.store (i32.add (local.get $dx) (local.get $o))
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.mul
+                    (v128.load (i32.add (local.get $a) (local.get $o)))
+                    (v128.load (i32.add (local.get $dy) (local.get $o))))
+                  (f32x4.mul
+                    (v128.load (i32.add (local.get $b) (local.get $o)))
+                    (f32x4.sub
+                      (v128.load (i32.add (local.get $x) (local.get $o)))
+                      (v128.load (i32.add (local.get $mean) (local.get $o))))))
+                (v128.load (i32.add (local.get $e) (local.get $o)))))
+            (local.set $c (i32.add (local.get $c) (i32.const 4)))
+            (br $v_loop)))
+        (block $s_done
+          (loop $s_loop
+            (br_if $s_done (i32.ge_u (local.get $c) (local.get $ch)))
+            (local.set $o (i32.shl (local.get $c) (i32.const 2)))
+            (f32.store (i32.add (local.get $dx) (local.get $o))
+              (f32.add
+                (f32.add
+                  (f32.mul
+                    (f32.load (i32.add (local.get $a) (local.get $o)))
+                    (f32.load (i32.add (local.get $dy) (local.get $o))))
+                  (f32.mul
+                    (f32.load (i32.add (local.get $b) (local.get $o)))
+                    (f32.sub
+                      (f32.load (i32.add (local.get $x) (local.get $o)))
+                      (f32.load (i32.add (local.get $mean) (local.get $o))))))
+                (f32.load (i32.add (local.get $e) (local.get $o)))))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $s_loop)))
+        (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
+        (local.set $dy (i32.add (local.get $dy) (local.get $rowBytes)))
+        (local.set $dx (i32.add (local.get $dx) (local.get $rowBytes)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows_loop))))
+
+  ;; ---------------------------------------------------------------------------------------
+  ;; Max-pool gradient for 2x2 windows with stride 2 and no padding (the common pool), in one
+  ;; pass that writes every dx of the covered rows and columns (no zeroing, no scatter):
+  ;; x, dx [n, h, w, ch], dy [n, oh, ow, ch], 2 oh <= h, 2 ow <= w, ch % 4 == 0. The window's
+  ;; first strict maximum (rows, then columns, starting from -inf as max_pool_grad) gets dy, the
+  ;; other three 0; rows and columns no window covers are left to the caller.
+  (func (export "max_pool_grad_2x2")
+    (param $x i32) (param $dy i32) (param $dx i32) (param $n i32) (param $h i32) (param $w i32)
+    (param $ch i32) (param $oh i32) (param $ow i32)
+    (local $rows i32) (local $r i32) (local $j i32) (local $c i32) (local $rowBytes i32)
+    (local $x0 i32) (local $x1 i32) (local $d0 i32) (local $d1 i32) (local $o i32) (local $pix i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $g v128)
+    (local $b v128) (local $g0 v128) (local $g1 v128) (local $g2 v128) (local $g3 v128)
+    (local $nh v128)
+    (local.set $rowBytes (i32.shl (i32.mul (local.get $w) (local.get $ch)) (i32.const 2)))
+    (local.set $pix (i32.shl (local.get $ch) (i32.const 2)))
+    ;; output rows over all images: (b, i) -> input rows 2i, 2i+1 of image b
+    (local.set $rows (i32.mul (local.get $n) (local.get $oh)))
+    (block $r_done
+      (loop $r_loop
+        (br_if $r_done (i32.ge_u (local.get $r) (local.get $rows)))
+        ;; byte offset of input row 2i of image b: (b h + 2 i) rowBytes
+        (local.set $x0 (i32.mul
+          (i32.add
+            (i32.mul (i32.div_u (local.get $r) (local.get $oh)) (local.get $h))
+            (i32.shl (i32.rem_u (local.get $r) (local.get $oh)) (i32.const 1)))
+          (local.get $rowBytes)))
+        (local.set $x1 (i32.add (local.get $x0) (local.get $rowBytes)))
+        (local.set $j (i32.const 0))
+        (block $j_done
+          (loop $j_loop
+            (br_if $j_done (i32.ge_u (local.get $j) (local.get $ow)))
+            (local.set $c (i32.const 0))
+            (block $c_done
+              (loop $c_loop
+                (br_if $c_done (i32.ge_u (local.get $c) (local.get $ch)))
+                (local.set $o (i32.shl (local.get $c) (i32.const 2)))
+                (local.set $d0 (i32.add (local.get $x0) (local.get $o)))
+                (local.set $d1 (i32.add (local.get $x1) (local.get $o)))
+                (local.set $v0 (v128.load (i32.add (local.get $x) (local.get $d0))))
+                (local.set $v1 (v128.load (i32.add (local.get $x) (i32.add (local.get $d0) (local.get $pix)))))
+                (local.set $v2 (v128.load (i32.add (local.get $x) (local.get $d1))))
+                (local.set $v3 (v128.load (i32.add (local.get $x) (i32.add (local.get $d1) (local.get $pix)))))
+                (local.set $g (v128.load (local.get $dy)))
+                (local.set $b (f32x4.splat (f32.const -inf)))
+                (local.set $g0 (f32x4.gt (local.get $v0) (local.get $b)))
+                (local.set $b (v128.bitselect (local.get $v0) (local.get $b) (local.get $g0)))
+                (local.set $g1 (f32x4.gt (local.get $v1) (local.get $b)))
+                (local.set $b (v128.bitselect (local.get $v1) (local.get $b) (local.get $g1)))
+                (local.set $g2 (f32x4.gt (local.get $v2) (local.get $b)))
+                (local.set $b (v128.bitselect (local.get $v2) (local.get $b) (local.get $g2)))
+                (local.set $g3 (f32x4.gt (local.get $v3) (local.get $b)))
+                ;; winners: the last window position whose value beat the running maximum
+                (local.set $nh (v128.not (local.get $g3)))
+                (v128.store (i32.add (local.get $dx) (i32.add (local.get $d1) (local.get $pix)))
+                  (v128.and (local.get $g) (local.get $g3)))
+                (v128.store (i32.add (local.get $dx) (local.get $d1))
+                  (v128.and (local.get $g) (v128.and (local.get $g2) (local.get $nh))))
+                (local.set $nh (v128.andnot (local.get $nh) (local.get $g2)))
+                (v128.store (i32.add (local.get $dx) (i32.add (local.get $d0) (local.get $pix)))
+                  (v128.and (local.get $g) (v128.and (local.get $g1) (local.get $nh))))
+                (local.set $nh (v128.andnot (local.get $nh) (local.get $g1)))
+                (v128.store (i32.add (local.get $dx) (local.get $d0))
+                  (v128.and (local.get $g) (v128.and (local.get $g0) (local.get $nh))))
+                (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+                (local.set $c (i32.add (local.get $c) (i32.const 4)))
+                (br $c_loop)))
+            (local.set $x0 (i32.add (local.get $x0) (i32.shl (local.get $pix) (i32.const 1))))
+            (local.set $x1 (i32.add (local.get $x1) (i32.shl (local.get $pix) (i32.const 1))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $j_loop)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $r_loop))))
 )

@@ -36,8 +36,41 @@ export interface SimdExports {
   broadcast_rows(src: number, dst: number, rows: number, ch: number): void;
   mul_scaled(a: number, b: number, out: number, n: number, s: number): void;
   max_pool_grad(x: number, dy: number, dx: number, n: number, ch: number, geo: number): void;
+  max_pool_grad_2x2(
+    x: number,
+    dy: number,
+    dx: number,
+    n: number,
+    h: number,
+    w: number,
+    ch: number,
+    oh: number,
+    ow: number,
+  ): void;
   conv_filter_grad(x: number, dy: number, dw: number, geo: number): void;
   phase_scatter(src: number, dst: number, geo: number): void;
+  bn_sums(
+    x: number,
+    dy: number,
+    rows: number,
+    ch: number,
+    shift: number,
+    acc1: number,
+    acc2: number,
+    tot1: number,
+    tot2: number,
+  ): void;
+  bn_train_dx(
+    x: number,
+    dy: number,
+    dx: number,
+    rows: number,
+    ch: number,
+    mean: number,
+    a: number,
+    b: number,
+    e: number,
+  ): void;
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm these kernels use. */
