@@ -9,8 +9,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { CsqActQuant } from './csq-act-quant.js';
 import { CsqConv2D } from './csq-conv2d.js';
 import { CsqDense } from './csq-dense.js';
-import { FloatConv2D, FusedBatchNormalization } from './float-layers.js';
 import type { CsqInit } from './csq-kernel.js';
+import { FloatConv2D, FusedBatchNormalization } from './float-layers.js';
 
 /** Options every builder takes. */
 export interface BuildOptions {
