@@ -120,6 +120,10 @@ export const TRAIN_FLAGS: Record<
     kind: 'int',
     help: 'image folder sources: decoding worker threads',
   },
+  threads: {
+    type: 'string',
+    help: 'wasm backend: threads in all (default CSQ_WASM_THREADS, else every core; 1 = single-thread build)',
+  },
   quiet: { type: 'boolean', help: 'only the final summary' },
   verbose: { type: 'boolean', help: 'say why each faster backend was not used, and how to get it' },
   help: { type: 'boolean', short: 'h', help: 'this help' },
@@ -179,6 +183,25 @@ export function flagsToOverrides(
   }
   if (values.baseline === true) out.baseline = true;
   return out as RunConfigInput;
+}
+
+/**
+ * `--threads N` of `csq train`: the wasm backend's threads in all (the float baseline's thread
+ * gets its share). Undefined when the flag is absent.
+ */
+export function threadsFlag(
+  values: Record<string, string | boolean | undefined>,
+): number | undefined {
+  const v = values.threads;
+  if (v === undefined) return undefined;
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : Number.NaN;
+  if (!Number.isInteger(n) || n < 1) {
+    throw new CsqError(
+      'CSQ_BAD_FLAG',
+      `--threads expects a whole number of threads >= 1 (1 = the single-thread wasm build), got "${String(v)}".`,
+    );
+  }
+  return n;
 }
 
 /** The help text of `csq train`. */

@@ -12,6 +12,8 @@ interface BaselineJob {
   out: string;
   resume: boolean;
   backend: NodeBackendName;
+  /** wasm threads of this thread's backend (its share of --threads). */
+  threads: number;
 }
 
 const job = workerData as BaselineJob;
@@ -31,6 +33,7 @@ try {
     run: job.cfg,
     resume: job.resume ? 'if-checkpoint' : false,
     backend: job.backend,
+    threads: job.threads,
     saveModel: false,
     handleInterrupt: false,
     lock: false, // the csq train process holds run.lock

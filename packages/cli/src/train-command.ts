@@ -4,7 +4,6 @@
  * summary table.
  */
 import { existsSync, rmdirSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -17,12 +16,13 @@ import {
   estimateTrainingMemory,
   interruptSignal,
   removeFailedStart,
+  resolveWasmThreads,
   selectBackend,
   type TrainNodeOptions,
   type TrainNodeResult,
   trainNode,
 } from '@csq/trainer-node';
-import { parseCommandArgs, TRAIN_FLAGS, trainHelp } from './args.js';
+import { parseCommandArgs, TRAIN_FLAGS, threadsFlag, trainHelp } from './args.js';
 import { formatLine, type ProgressSink, progressCallbacks } from './progress.js';
 import { buildRunModel, loadRunData } from './run-model.js';
 import { formatSummary } from './summary.js';
@@ -64,7 +64,18 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
     if (!quiet) io.out.write(`${m}\n`);
   };
 
-  const backend = await selectBackend({ backend: cfg.backend });
+  // --threads counts every thread of the run: with the float baseline in its own thread (a worker
+  // with its own wasm), each of the two trainings gets half, so they never oversubscribe the cores
+  const totalThreads = threadsFlag(values) ?? resolveWasmThreads().threads;
+  const workerUrl = new URL('./baseline-worker.js', import.meta.url);
+  // (from sources, as in tests, there is no built worker file: train one after the other)
+  const canSplit =
+    cfg.baseline === true && totalThreads >= 2 && existsSync(fileURLToPath(workerUrl));
+  const baselineThreads = canSplit ? Math.floor(totalThreads / 2) : 0;
+  const backend = await selectBackend({
+    backend: cfg.backend,
+    threads: totalThreads - baselineThreads,
+  });
   say(`csq: ${values.verbose ? backend.details : backend.message}`);
   if (values.verbose) say(`csq: ${(await describeBackend()).text}`);
   const data = await loadRunData(cfg, { download: values.download === true });
@@ -141,17 +152,13 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
       // ---- the float baseline: in a worker thread when a core is free, else first ----------------
       let baseline: Promise<BaselineOutcome | undefined> = Promise.resolve(undefined);
       let worker: Worker | undefined;
-      // tfjs-wasm and cpu use one core per thread; a worker thread uses the second core. (From
-      // sources, as in tests, there is no built worker file: train one after the other.)
-      const workerUrl = new URL('./baseline-worker.js', import.meta.url);
-      const parallel =
-        cfg.baseline &&
-        availableParallelism() >= 2 &&
-        (backend.name === 'wasm' || backend.name === 'cpu') &&
-        existsSync(fileURLToPath(workerUrl));
+      // tfjs-wasm and cpu use one core per thread (wasm: per thread it was given)
+      const parallel = canSplit && (backend.name === 'wasm' || backend.name === 'cpu');
       if (cfg.baseline && parallel) {
         say('csq: training the float baseline in a second thread');
-        worker = new Worker(workerUrl, { workerData: { cfg, out, resume, backend: backend.name } });
+        worker = new Worker(workerUrl, {
+          workerData: { cfg, out, resume, backend: backend.name, threads: baselineThreads },
+        });
         const w = worker;
         interrupt.signal.addEventListener('abort', () => w.postMessage({ type: 'stop' }));
         baseline = baselineFromWorker(w, (line) => {

@@ -49,6 +49,12 @@ describe('csq: every bad flag, config and command gives a clear error', () => {
     [['train', '--recipe', 'quickstart', '--lr', '-1'], /Option '--lr' argument is ambiguous/],
     [['train', '--recipe', 'quickstart', 'extra'], /takes no positional arguments/],
     [
+      ['train', '--recipe', 'quickstart', '--threads', '0'],
+      /--threads expects a whole number of threads >= 1 \(1 = the single-thread wasm build\), got "0"/,
+    ],
+    [['train', '--recipe', 'quickstart', '--threads', '1.5'], /--threads expects a whole number/],
+    [['train', '--recipe', 'quickstart', '--threads', 'two'], /--threads expects a whole number/],
+    [
       ['train', '--config', join('/nonexistent', 'c.json')],
       /config file "\/nonexistent\/c.json" does not exist/,
     ],

@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { isCsqWasmKernel, registerWasmTrainingKernels } from '@csq/backend-wasm-kernels';
-import { enableWasmThreads } from '@csq/backend-wasm-kernels/node';
+import { enableWasmThreads, resolveWasmThreads } from '@csq/backend-wasm-kernels/node';
 import { CsqError } from '@csq/core';
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
@@ -71,6 +71,12 @@ export interface SelectBackendOptions {
    * environment; with 'auto', false (the automatic choice never takes a software adapter).
    */
   allowSoftwareAdapter?: boolean;
+  /**
+   * Threads for the wasm backend (1 = the single-thread build). Default: `CSQ_WASM_THREADS`, else
+   * `os.availableParallelism()`; an earlier `enableWasmThreads({ threads })` is kept when unset.
+   * Fixed once wasm has started in this thread.
+   */
+  threads?: number;
   /** Replaces the package loaders (for tests and custom setups). */
   loaders?: Partial<Record<NodeBackendName, BackendLoader>>;
 }
@@ -135,7 +141,8 @@ function defaultLoaders(opts: SelectBackendOptions): Record<NodeBackendName, Bac
     wasm: async () => {
       await import('@tensorflow/tfjs-backend-wasm');
       registerWasmTrainingKernels();
-      enableWasmThreads(); // CSQ_WASM_THREADS or every core; keeps an earlier enableWasmThreads({ threads })
+      // --threads, else CSQ_WASM_THREADS or every core; keeps an earlier enableWasmThreads({ threads })
+      enableWasmThreads(opts.threads !== undefined ? { threads: opts.threads } : {});
     },
     cpu: async () => {},
   };
@@ -252,6 +259,7 @@ function summarise(name: NodeBackendName, tried: BackendAttempt[]): BackendSelec
  */
 export async function selectBackend(opts: SelectBackendOptions = {}): Promise<BackendSelection> {
   const choice = opts.backend ?? 'auto';
+  if (opts.threads !== undefined) resolveWasmThreads({ threads: opts.threads }); // a bad count throws
   const loaders = { ...defaultLoaders(opts), ...opts.loaders };
   if (choice !== 'auto' && !isNodeBackend(choice)) {
     throw new CsqError(

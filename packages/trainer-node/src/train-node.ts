@@ -48,6 +48,11 @@ export interface TrainNodeOptions extends Omit<TrainOptions, 'store' | 'model' |
    */
   backend?: BackendChoice | BackendSelection;
   /**
+   * Threads for the wasm backend when this call selects it (1 = single-thread build). Default:
+   * `CSQ_WASM_THREADS`, else every core. Ignored when wasm already runs in this thread.
+   */
+  threads?: number;
+  /**
    * What config.json says beyond the training settings, for `csq` commands to rebuild model and
    * data (`model: 'mnist-cnn'`, `data: 'mnist'`, `bits`...). `csq train` passes its whole run
    * config; the training settings in it must agree with `config`.
@@ -89,7 +94,10 @@ export async function trainNode(opts: TrainNodeOptions): Promise<TrainNodeResult
   let backend: BackendSelection;
   if (typeof opts.backend === 'object') backend = opts.backend;
   else {
-    backend = await selectBackend({ backend: opts.backend ?? 'auto' });
+    backend = await selectBackend({
+      backend: opts.backend ?? 'auto',
+      ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+    });
     log(`csq: ${backend.message}`);
   }
   const model = typeof opts.model === 'function' ? opts.model() : opts.model;
