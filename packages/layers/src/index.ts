@@ -29,6 +29,13 @@ export { CsqConv2D, type CsqConv2DArgs } from './csq-conv2d.js';
 export { CsqDense, type CsqDenseArgs } from './csq-dense.js';
 export { CsqDepthwiseConv2D, type CsqDepthwiseConv2DArgs } from './csq-depthwise-conv2d.js';
 export {
+  BATCH_NORM_TRAINING_KERNELS,
+  batchNormTraining,
+  FloatConv2D,
+  FusedBatchNormalization,
+  hasFusedBatchNorm,
+} from './float-layers.js';
+export {
   type AddWeight,
   type CsqInit,
   CsqKernel,
