@@ -3,11 +3,11 @@
  * backend with csq's training kernels, else the pure-JS cpu backend; says why.
  */
 // csq's wasm training kernels (Conv2DBackpropFilter and faster ones), registered on import
-import { simdReady } from '@csq/backend-wasm-kernels';
+import { enableBrowserWasmThreads, simdReady } from '@csq/backend-wasm-kernels';
 import { CsqError } from '@csq/core';
 import { hasWebGpu, initWebGpu } from '@csq/trainer-webgpu';
 import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { WasmUrls } from './messages.js';
 import type { PageBackend } from './settings.js';
 
@@ -50,11 +50,17 @@ async function tryWasm(urls: WasmUrls): Promise<string> {
         'wasm training kernels are not registered in this build',
     );
   }
-  setWasmPaths(urls as unknown as Record<string, string>);
+  const { threadedFactory, ...binaries } = urls;
+  setWasmPaths(binaries as unknown as Record<string, string>);
+  // every core where the page is cross-origin isolated (the playground's server sends COOP/COEP)
+  const threads = enableBrowserWasmThreads({ factoryUrl: threadedFactory });
   await simdReady(); // csq's SIMD module, compiled before the first step needs it
   if (!(await tf.setBackend('wasm'))) throw new Error('tfjs could not start the wasm backend');
   await tf.ready();
-  return 'tfjs wasm backend with csq training kernels';
+  const threaded = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
+  const n = threaded ? getThreadsCount() : 1;
+  const how = n > 1 ? `${n} threads` : `1 thread${threads.reason ? ` (${threads.reason})` : ''}`;
+  return `tfjs wasm backend with csq training kernels, ${how}`;
 }
 
 /** Sets up the first backend of `want` that works (auto: webgpu, wasm, cpu). */

@@ -5,6 +5,8 @@
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+// the threaded build's pthreads load this script unchanged (see enableBrowserWasmThreads)
+import wasmThreadedFactory from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js?url';
 import { createCharts } from './charts.js';
 import { DIGITS_ASSET } from './digits-format.js';
 import { drawingPad } from './draw.js';
@@ -32,6 +34,7 @@ const wasmUrls: WasmUrls = {
   'tfjs-backend-wasm.wasm': absolute(wasmPlain),
   'tfjs-backend-wasm-simd.wasm': absolute(wasmSimd),
   'tfjs-backend-wasm-threaded-simd.wasm': absolute(wasmThreaded),
+  threadedFactory: absolute(wasmThreadedFactory),
 };
 
 type PageState = 'idle' | 'running' | 'paused' | 'done' | 'stopped' | 'error';

@@ -18,6 +18,8 @@ export interface WasmUrls {
   'tfjs-backend-wasm.wasm': string;
   'tfjs-backend-wasm-simd.wasm': string;
   'tfjs-backend-wasm-threaded-simd.wasm': string;
+  /** tfjs-backend-wasm's unbundled threaded factory script, for the pthread workers. */
+  threadedFactory: string;
 }
 
 /** One layer's selected bit positions (spec 2) at some step. */

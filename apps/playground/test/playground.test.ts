@@ -185,6 +185,12 @@ describe.skipIf(!haveChromium)('the playground in headless Chromium', () => {
       expect(v.backend).toBe('wasm');
       expect(v.backendMessage).toMatch(/^training on wasm \(tfjs wasm backend with csq/);
       expect(v.backendMessage).toMatch(/not faster ones because webgpu: /);
+      // the preview server sends COOP/COEP: the page is cross-origin isolated and wasm threaded
+      expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
+      const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+      expect(v.backendMessage).toContain(
+        cores > 1 ? `${Math.min(8, cores)} threads` : 'csq training kernels, 1 thread',
+      );
       expect(await page.textContent('#backend')).toContain('training on wasm');
     });
 

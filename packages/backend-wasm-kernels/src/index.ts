@@ -7,6 +7,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmTrainingKernels } from './register.js';
 
+export { type BrowserWasmThreads, enableBrowserWasmThreads } from './browser-threads.js';
 export type { WasmKernelSpec } from './kernel-spec.js';
 export {
   isCsqWasmKernel,
