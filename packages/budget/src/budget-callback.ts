@@ -141,8 +141,11 @@ export function budgetCallback(
           `mask logit fell by more than ${stuck.progress.toFixed(4)} (the smallest is ` +
           `${stuck.smallest.toFixed(3)}); at beta ${b.toFixed(3)} the budget's gradient beta ` +
           `sigma'(beta m) there is ${(b * s * (1 - s)).toExponential(2)}. Lower the mask logits ` +
-          '(quantizeModel maskLogit, controller.resetMasks(1, s0)), raise lambda, or set ' +
-          "enforce: 'trim' to meet the target when the search ends.",
+          '(quantizeModel maskLogit, controller.resetMasks(1, s0)) or raise lambda (it scales ' +
+          'with the number of steps)' +
+          (enforce === 'trim' && ticketEpoch !== undefined
+            ? `; the trim at epoch ${ticketEpoch + 1} meets the target.`
+            : ", or set enforce: 'trim' to meet the target when the search ends."),
       );
     },
     // every handler is an own property, or a wrapping CustomCallback would find the prototype's
