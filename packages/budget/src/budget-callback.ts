@@ -40,7 +40,10 @@ export interface BudgetCallbackOptions {
   enforce?: 'trim' | 'off';
   /** Receives the trim report (default: one line per trim to `onWarning`'s sink, console.info). */
   onTrim?: (report: BudgetTrimReport) => void;
-  /** Receives warnings, e.g. an epoch above the target that moved no bit (default console.warn). */
+  /**
+   * Receives warnings, e.g. an epoch more than `SEARCH_SETTLED_BITS` (0.25) bits above the
+   * target that moved no bit (default console.warn).
+   */
   onWarning?: (message: string) => void;
 }
 
@@ -52,6 +55,13 @@ type Handlers = {
   onBatchEnd: () => Promise<void>;
   onTrainEnd: () => Promise<void>;
 };
+
+/**
+ * An epoch that ends at most this many bits above the target has settled rather than stalled
+ * (issue 15's tolerance for a search without enforcement): the coefficient R - R_T is small
+ * there, so the masks move little by design, and the callback does not warn.
+ */
+export const SEARCH_SETTLED_BITS = 0.25;
 
 /**
  * A stuck search over one epoch: no mask crossed 0 and no selected logit fell by a tenth of the
@@ -122,6 +132,7 @@ export function budgetCallback(
       const stats = await budget.refresh();
       const stuck = stuckSearch(start, budget.maskLogits());
       if (stats.coefficient <= 0 || !stuck) return;
+      if (stats.reachedBits - budget.targetBits <= SEARCH_SETTLED_BITS) return;
       const b = ctl.beta;
       const s = 1 / (1 + Math.exp(-b * stuck.smallest));
       warn(
@@ -130,8 +141,11 @@ export function budgetCallback(
           `mask logit fell by more than ${stuck.progress.toFixed(4)} (the smallest is ` +
           `${stuck.smallest.toFixed(3)}); at beta ${b.toFixed(3)} the budget's gradient beta ` +
           `sigma'(beta m) there is ${(b * s * (1 - s)).toExponential(2)}. Lower the mask logits ` +
-          '(quantizeModel maskLogit, controller.resetMasks(1, s0)), raise lambda, or set ' +
-          "enforce: 'trim' to meet the target when the search ends.",
+          '(quantizeModel maskLogit, controller.resetMasks(1, s0)) or raise lambda (it scales ' +
+          'with the number of steps)' +
+          (enforce === 'trim' && ticketEpoch !== undefined
+            ? `; the trim at epoch ${ticketEpoch + 1} meets the target.`
+            : ", or set enforce: 'trim' to meet the target when the search ends."),
       );
     },
     // every handler is an own property, or a wrapping CustomCallback would find the prototype's

@@ -8,6 +8,7 @@ export {
   type BudgetCallbackOptions,
   budgetCallback,
   type CallbackTarget,
+  SEARCH_SETTLED_BITS,
   stuckSearch,
 } from './budget-callback.js';
 export {

@@ -92,4 +92,5 @@ export {
   type TrimLayer,
   type TrimOptions,
   type TrimPlan,
+  trimScore,
 } from './trim.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { budgetStats } from './budget.js';
-import { planTrim, type TrimLayer } from './trim.js';
+import { planTrim, type TrimLayer, trimScore } from './trim.js';
 
 // A: exact-selected {0, 2, 3}; B: {0, 1, 2}. Ascending logits among the selected:
 // B2 (0.1), A3 (0.2), A2 (0.5), B1 (1), B0 (2), A0 (3).
@@ -19,7 +19,7 @@ const layers = (extra: Partial<Record<'A' | 'B', Partial<TrimLayer>>> = {}): Tri
 
 const names = (p: ReturnType<typeof planTrim>) => p.trimmed.map((t) => `${t.layer}${t.position}`);
 
-describe('planTrim: lowest logit off until the budget is met', () => {
+describe('planTrim: lowest logit per bit saved off until the budget is met', () => {
   it('slots, params and bops: hand-counted orders and results', () => {
     for (const mode of ['slots', 'params', 'bops'] as const) {
       const plan = planTrim(layers(), { mode, targetBits: 1 });
@@ -134,5 +134,36 @@ describe('planTrim: lowest logit off until the budget is met', () => {
         { targetBits: 1 },
       ),
     ).toThrow(/above maxBits/);
+  });
+
+  it('trimScore: logit x layer weight per useful saving (hand values)', () => {
+    // no overshoot: w m / saving = 2 * 0.5 / 0.1; a layer 4x as large (w 8, saving 0.4) costs
+    // the same per bit saved while 0.4 are needed, 4x as much when only 0.1 is
+    expect(trimScore(0.5, 2, 0.1, 0.3)).toBeCloseTo(10, 12);
+    expect(trimScore(0.5, 8, 0.4, 0.4)).toBeCloseTo(10, 12);
+    expect(trimScore(0.5, 8, 0.4, 0.1)).toBeCloseTo(40, 12);
+    expect(trimScore(0, 5, 0.2, 0.1)).toBe(0);
+  });
+
+  it('the last bits come off a small layer, not a whole bit off a large one (params)', () => {
+    // a converted conv -> dense net: dense holds 98 % of the weights and sits at 2 bits with
+    // logits near 0, conv1 at 6 bits; 2.07 bits against a target of 2: 288 weight-bits too many
+    const net: TrimLayer[] = [
+      { name: 'conv1', maxBits: 8, params: 72, logits: [0.8, 0.6, 1.6, 1.2, 1.2, 0.3, -1, -1] },
+      { name: 'dense', maxBits: 8, params: 3920, logits: [-1, 0.1, 0.2, -1, -1, -1, -1, -1] },
+    ];
+    const plan = planTrim(net, { mode: 'params', targetBits: 2 });
+    expect(plan.before.reachedBits).toBeCloseTo((72 * 6 + 3920 * 2) / 3992, 12);
+    // dense[1] (m 0.1) saves 3920 where 288 are needed: 13.6x the need, so it costs 1.36 (then
+    // 1.8, 2.7, 5.4 as the need shrinks) against conv1's 0.3, 0.6, 0.8, 1.2: conv1 loses four
+    // bits (4 x 72 = 288); lowest logit first would have taken dense[1] and left 1.1 bits
+    expect(names(plan)).toEqual(['conv15', 'conv11', 'conv10', 'conv13']);
+    expect(plan.after.sizeBits).toBe(72 * 2 + 3920 * 2);
+    expect(plan.after.reachedBits).toBeCloseTo(2, 12);
+    expect(plan.met).toBe(true);
+    // the same net far above the target: the cheap dense bit goes first, then conv1's
+    const far = planTrim(net, { mode: 'params', targetBits: 1.5 });
+    expect(names(far)[0]).toBe('dense1');
+    expect(far.after.reachedBits).toBeLessThanOrEqual(1.5);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Budget enforcement (the `trim` of `budget.enforce`): when the search ends above its target,
- * turn selected bit positions off in order of least importance (lowest mask logit first) until
- * the target is met in the budget's own counting, within every layer's bounds. Pure arithmetic
+ * turn selected bit positions off in order of least importance (lowest mask logit per bit of
+ * budget saved, a removal that overshoots the target costing more; see `trimScore`) until the
+ * target is met in the budget's own counting, within every layer's bounds. Pure arithmetic
  * on mask logits; @csq/budget's `trimToBudget` reads and writes the masks of a model.
  */
 import {
@@ -10,6 +11,8 @@ import {
   type BudgetMode,
   type BudgetStats,
   budgetStats,
+  layerCount,
+  layerWeight,
   resolveBounds,
 } from './budget.js';
 import { assertFinite, CsqError } from './errors.js';
@@ -65,9 +68,24 @@ export const TRIM_MIN_LOGIT = 0.01;
 const EPS = 1e-12;
 
 /**
+ * What turning one selected position off costs per unit of the budget it usefully saves: its
+ * mask logit m in the regularizer's own layer weighting w_l (the mode's layer weight: 1, |W_l|
+ * or MACs_l a_l), divided by the part of its saving that the target still needs, min(saving,
+ * need), both in units of R. Without overshoot this is the logit per bit saved: in `slots`,
+ * `params` and `bops` w_l is proportional to the saving, so the order is lowest logit first.
+ * A removal that saves k times more than is still needed costs k times more, so the last bits
+ * of a target come off small layers instead of a whole bit off a large one.
+ */
+export function trimScore(logit: number, weight: number, saving: number, need: number): number {
+  return (weight * logit) / Math.min(saving, need);
+}
+
+/**
  * Plans the trim: first each layer into its bounds (lowest logits off above `maxBits`, highest
  * unselected logits on below `minBits`), then, while the budget's R is above R_T, the selected
- * position with the lowest logit among layers above their floor is turned off; finally the
+ * position with the lowest cost (`trimScore`: lowest logit per bit of budget saved, where a
+ * removal that overshoots what is still needed costs more) among layers above their floor is
+ * turned off; finally the
  * trimmed positions are given back, highest logit first, wherever that keeps R <= R_T (in the
  * `storage` count a removal can save nothing on its own). Trimmed logits become -max(|m|,
  * 0.01), raised ones +max(|m|, 0.01).
@@ -116,21 +134,36 @@ export function planTrim(layers: readonly TrimLayer[], opts: TrimOptions): TrimP
       raised.push({ k, i, reason: 'minBits' });
     }
   });
-  // 2. budget: lowest logit first, among layers above their floor
+  // 2. budget: the cheapest cut first, among layers above their floor (see `trimScore`)
   const budgetTrims: { k: number; i: number }[] = [];
+  // R = sum_l w_l c_l / den (spec 3): a removal saves w_l (c_l - c_l') / den of R
+  const weights = asBudget().map((l) => layerWeight(l, mode));
+  const den = asBudget().reduce((sum, l, k) => sum + weights[k]! * layerCount(l, mode, true), 0);
   let now = stats();
   while (opts.budget !== false && now.ratio > now.targetRatio + EPS) {
-    let best: { k: number; i: number } | undefined;
+    const need = now.ratio - now.targetRatio;
+    const current = asBudget();
+    let best: { k: number; i: number; score: number } | undefined;
+    let lowest: { k: number; i: number } | undefined;
     selected.forEach((set, k) => {
       if (set.size <= bounds[k]!.minBits) return;
+      const count = layerCount(current[k]!, mode);
       for (const i of set) {
         const m = logits[k]![i]!;
-        if (!best || m < logits[best.k]![best.i]!) best = { k, i };
+        if (!lowest || m < logits[lowest.k]![lowest.i]!) lowest = { k, i };
+        const rest = [...set].filter((j) => j !== i).sort((a, b) => a - b);
+        const after = layerCount({ ...current[k]!, bits: rest.length, positions: rest }, mode);
+        const saving = (weights[k]! * (count - after)) / den;
+        if (!(saving > EPS)) continue;
+        const score = trimScore(m, weights[k]!, saving, need);
+        if (!best || score < best.score) best = { k, i, score };
       }
     });
-    if (!best) break;
-    off(best.k, best.i, 'budget');
-    budgetTrims.push(best);
+    // in the storage count a single removal can save nothing: then the lowest logit goes
+    const pick = best ?? lowest;
+    if (!pick) break;
+    off(pick.k, pick.i, 'budget');
+    budgetTrims.push({ k: pick.k, i: pick.i });
     now = stats();
   }
   // 3. give back what the target does not need, highest logit first

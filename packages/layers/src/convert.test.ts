@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mnistCnn } from './builders.js';
 import { CsqController } from './controller.js';
-import { CONVERT_MASK_LOGIT, quantizeModel } from './convert.js';
+import { CONVERT_INIT_LOGIT, CONVERT_MASK_LOGIT, quantizeModel } from './convert.js';
 import type { CsqLayer } from './csq-layer.js';
 import { isCsqLayer } from './types.js';
 
@@ -141,10 +141,17 @@ describe.each(TEST_BACKENDS)('quantizeModel on %s', (backend) => {
     // 8-bit kernels: outputs within 2% of the output range of the float model
     expectClose(yExact, yFloat, { rtol: 0, atol: 0.02 * scale });
     expect(Array.from(yExact).some((v, i) => v !== yFloat[i])).toBe(true);
-    // the soft model approaches the exact one as beta grows (planes +-6, masks at maskLogit 1)
+    // the soft model approaches the exact one as beta grows (planes +-0.5, masks at 1): at beta
+    // 40 every sigmoid is within 2e-9 of its step
     ctl.setExact(false);
-    ctl.setBeta(16);
+    ctl.setBeta(40);
     expectClose((q.predict(x) as tf.Tensor).dataSync(), yExact, { rtol: 1e-4, atol: 1e-4 * scale });
+    // at beta 1 the digits are soft (sigma(0.5) - sigma(-0.5) = 0.24): trainable, far from exact
+    ctl.setBeta(1);
+    const yBeta1 = (q.predict(x) as tf.Tensor).dataSync();
+    expect(Math.max(...Array.from(yBeta1, (v, i) => Math.abs(v - yExact[i]!)))).toBeGreaterThan(
+      0.05 * scale,
+    );
     // a converted model has every bit selected, at the moderate mask logit the budget can move
     expect(Object.values(ctl.layerBits('exact'))).toEqual([8, 8, 8, 8]);
     const conv1 = q.getLayer('conv1') as CsqLayer;
@@ -152,8 +159,14 @@ describe.each(TEST_BACKENDS)('quantizeModel on %s', (backend) => {
     expect(Array.from(conv1.maskVariable.read().dataSync())).toEqual(
       new Array(8).fill(CONVERT_MASK_LOGIT),
     );
-    // maskLogit 6: the soft model at beta 1 is already the float one (and the budget is stuck)
-    const q6 = quantizeModel(float, { bits: 8, maskLogit: 6 });
+    const planes = conv1
+      .getWeights()
+      .find((w) => w.shape.length === 5)!
+      .dataSync();
+    expect(new Set(Array.from(planes, Math.abs))).toEqual(new Set([CONVERT_INIT_LOGIT]));
+    // initLogit and maskLogit 6: the soft model at beta 1 is already the float one (and both
+    // the digits and the budget's search are frozen)
+    const q6 = quantizeModel(float, { bits: 8, initLogit: 6, maskLogit: 6 });
     const ctl6 = new CsqController(q6);
     ctl6.setBeta(1);
     expectClose((q6.predict(x) as tf.Tensor).dataSync(), yFloat, { rtol: 0, atol: 0.05 * scale });

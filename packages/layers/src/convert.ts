@@ -23,6 +23,12 @@ export type LayerOverride =
 /** Default mask logit of converted layers: moderate, so the budget can prune and grow bits. */
 export const CONVERT_MASK_LOGIT = 1;
 
+/**
+ * Default logit magnitude of a converted layer's bit planes (digits +-0.5): small, so the
+ * digits keep training while beta is low and the weights adapt to the bits the budget removes.
+ */
+export const CONVERT_INIT_LOGIT = 0.5;
+
 /** A set of layer names, or a test on the float layer. */
 export type LayerSelector = readonly string[] | ((layer: tfl.layers.Layer) => boolean);
 
@@ -42,7 +48,14 @@ export interface QuantizeOptions {
    * 0/1 digits and m = s0 (for training from these weights as a fresh start).
    */
   init?: CsqInit;
-  /** Logit magnitude of the bit planes in the 'convert' initialisation (default 6). */
+  /**
+   * Logit magnitude a of the bit planes in the 'convert' initialisation (default 0.5): digits
+   * become +-a. The exact model is the N-bit quantisation for any a > 0; the gradient on a digit
+   * is proportional to beta sigma'(beta a), so small digits keep training while beta is low
+   * (the weights adapt to the bits the budget removes, and the search settles) and harden as
+   * beta grows (at a = 6 they are frozen from the first epoch: sigma'(6) = 0.0025). The soft
+   * model at beta = 1 scales each digit by sigma(a) - sigma(-a) (0.24 at 0.5).
+   */
   initLogit?: number;
   /**
    * Mask logit of every selected position in the 'convert' initialisation (default 1). The
@@ -154,7 +167,7 @@ export function quantizeModel(
         bits: layerBits,
         counted: ov.counted ?? true,
         init,
-        initLogit: options.initLogit ?? 6,
+        initLogit: options.initLogit ?? CONVERT_INIT_LOGIT,
         maskLogit: options.maskLogit ?? CONVERT_MASK_LOGIT,
         ...(minBits !== undefined ? { minBits } : {}),
         ...(maxBits !== undefined ? { maxBits } : {}),

@@ -17,6 +17,7 @@ export {
 } from './builders.js';
 export { CsqController, findCsqLayers } from './controller.js';
 export {
+  CONVERT_INIT_LOGIT,
   CONVERT_MASK_LOGIT,
   type LayerOverride,
   type LayerSelector,
