@@ -30,13 +30,6 @@ export { CsqConv2D, type CsqConv2DArgs } from './csq-conv2d.js';
 export { CsqDense, type CsqDenseArgs } from './csq-dense.js';
 export { CsqDepthwiseConv2D, type CsqDepthwiseConv2DArgs } from './csq-depthwise-conv2d.js';
 export {
-  BATCH_NORM_TRAINING_KERNELS,
-  batchNormTraining,
-  FloatConv2D,
-  FusedBatchNormalization,
-  hasFusedBatchNorm,
-} from './float-layers.js';
-export {
   type AddWeight,
   type CsqInit,
   CsqKernel,
@@ -45,6 +38,13 @@ export {
   tensorInitializer,
 } from './csq-kernel.js';
 export { CsqLayer, type CsqLayerArgs, singleShape } from './csq-layer.js';
+export {
+  BATCH_NORM_TRAINING_KERNELS,
+  batchNormTraining,
+  FloatConv2D,
+  FusedBatchNormalization,
+  hasFusedBatchNorm,
+} from './float-layers.js';
 export {
   INITIALIZER_NAMES,
   type InitializerSpec,
