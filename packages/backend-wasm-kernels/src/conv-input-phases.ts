@@ -11,6 +11,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Geometry, Shape4 } from './conv-backprop.js';
 import type { KernelOps, Paddings } from './kernel-ops.js';
+import { MIN_ELEMENTS_PER_PART, partCount, runKernelParts, splitRange } from './wasm/pool.js';
 import { ptr, Scratch, type SimdExports, type WasmBackendInternals } from './wasm/simd.js';
 
 type TensorInfo = tf.TensorInfo;
@@ -31,7 +32,9 @@ export function inputGradByPhases(
   const dx = ops.run('Fill', {}, { shape: inShape, value: 0, dtype: 'float32' });
   const scratch = new Scratch(b);
   try {
-    const geoP = scratch.alloc(12 * 4);
+    // threads split the images: disjoint parts of dx (bit-exact); one geometry per part
+    const imgs = splitRange(n, partCount(b, n * h * w * ci, 4 * MIN_ELEMENTS_PER_PART));
+    const geoPs = imgs.map(() => scratch.alloc(12 * 4));
     for (let rh = 0; rh < Math.min(g.sh, kh); rh++) {
       for (let rw = 0; rw < Math.min(g.sw, kw); rw++) {
         const jh = Math.ceil((kh - rh) / g.sh);
@@ -71,8 +74,13 @@ export function inputGradByPhases(
           [0, 0],
         ];
         const phase = ops.conv2d(src, f, [1, 1], [1, 1], pads); // [N, ys, xs, Ci]
-        scratch.i32(geoP, 12).set([n, ys, xs, ci, h, w, g.sh, g.sw, rh, rw, g.top, g.left]);
-        simd.phase_scatter(ptr(b, phase), ptr(b, dx), geoP);
+        const [srcP, dstP] = [ptr(b, phase), ptr(b, dx)];
+        const parts = imgs.map(([b0, b1], i) => {
+          const geoP = geoPs[i]!;
+          scratch.i32(geoP, 12).set([b1 - b0, ys, xs, ci, h, w, g.sh, g.sw, rh, rw, g.top, g.left]);
+          return [srcP + b0 * ys * xs * ci * 4, dstP + b0 * h * w * ci * 4, geoP];
+        });
+        runKernelParts(b, simd, 'phase_scatter', parts);
       }
     }
   } finally {

@@ -17,6 +17,17 @@ export {
   WASM_TRAINING_GRADIENTS,
   WASM_TRAINING_KERNELS,
 } from './register.js';
+export {
+  configureKernelPool,
+  type KernelPoolOptions,
+  type KernelWorkerHandle,
+  type KernelWorkerSpawner,
+  kernelPoolState,
+  kernelThreads,
+  runKernelParts,
+  setKernelWorkerSpawner,
+  shutdownKernelPool,
+} from './wasm/pool.js';
 export { setSimdKernelsEnabled, simdReady } from './wasm/simd.js';
 
 registerWasmTrainingKernels();

@@ -5,6 +5,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { WasmKernelSpec } from '../kernel-spec.js';
+import { MIN_ELEMENTS_PER_PART, partCount, runKernelParts, splitRange } from '../wasm/pool.js';
 import { f32View, ptr, Scratch, simdFor, type WasmBackendInternals } from '../wasm/simd.js';
 
 const broadcastRows: tf.KernelFunc = ({ inputs, backend, attrs }) => {
@@ -22,7 +23,16 @@ const broadcastRows: tf.KernelFunc = ({ inputs, backend, attrs }) => {
     const src = scratch.f32(srcP, ch);
     const xs = f32View(b, x);
     for (let c = 0; c < ch; c++) src[c] = xs[c]! * scale;
-    simd.broadcast_rows(srcP, ptr(b, out), ch === 0 ? 0 : total / ch, ch);
+    const rows = ch === 0 ? 0 : total / ch;
+    const outP = ptr(b, out);
+    // threads split the rows: disjoint parts of out (bit-exact)
+    const parts = splitRange(rows, partCount(b, total, MIN_ELEMENTS_PER_PART));
+    runKernelParts(
+      b,
+      simd,
+      'broadcast_rows',
+      parts.map(([r0, r1]) => [srcP, outP + r0 * ch * 4, r1 - r0, ch]),
+    );
   } finally {
     scratch.free();
   }

@@ -2,7 +2,8 @@
  * `Conv2DBackpropFilter` for the wasm backend (wasm 4.22 has none). NHWC float32 with a multiple
  * of 8 output channels runs csq's SIMD kernel (kernels.wat `conv_filter_grad`: a register tile
  * of 4 input x 8 output channels, one image at a time, any number of input channels including
- * 1); other cases are composed from wasm's own kernels (see conv-backprop.ts for the math).
+ * 1; split across csq's kernel threads by output-channel blocks in the threaded build); other
+ * cases are composed from wasm's own kernels (see conv-backprop.ts for the math).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -16,9 +17,13 @@ import {
 } from '../conv-backprop.js';
 import type { WasmLikeBackend } from '../kernel-ops.js';
 import type { WasmKernelSpec } from '../kernel-spec.js';
+import { partCount, runKernelParts, splitRange } from '../wasm/pool.js';
 import { f32View, ptr, Scratch, simdFor, type WasmBackendInternals } from '../wasm/simd.js';
 
 type TensorInfo = tf.TensorInfo;
+
+/** Below this many multiply-adds per thread, waking a worker costs more than it saves. */
+const MIN_MACS_PER_PART = 1 << 18;
 
 /** Kernel `Conv2DBackpropFilter` (inputs x, dy; attrs as tfjs-core's op). */
 export const conv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
@@ -74,7 +79,19 @@ export const conv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) 
           info.padInfo.left,
         ]);
       f32View(b, dw).fill(0);
-      simd.conv_filter_grad(ptr(b, x), ptr(b, dy), ptr(b, dw), geoP);
+      // threads split the output channels (blocks of 8): disjoint parts of dw, each entry
+      // summed in the same order as on one thread (bit-exact)
+      const macs =
+        info.batchSize * info.outHeight * info.outWidth * info.filterHeight * info.filterWidth;
+      const blocks = info.outChannels / 8;
+      const parts = partCount(b, macs * info.inChannels * info.outChannels, MIN_MACS_PER_PART);
+      const [xP, dyP, dwP] = [ptr(b, x), ptr(b, dy), ptr(b, dw)];
+      runKernelParts(
+        b,
+        simd,
+        'conv_filter_grad_range',
+        splitRange(blocks, parts).map(([c0, c1]) => [xP, dyP, dwP, geoP, c0 * 8, c1 * 8]),
+      );
     } finally {
       scratch.free();
     }

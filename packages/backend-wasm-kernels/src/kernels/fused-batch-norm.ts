@@ -1,12 +1,13 @@
 /**
  * `FusedBatchNorm` forward for the wasm backend: y = (x - mean) k + offset with
  * k = scale / sqrt(variance + eps), one SIMD pass (kernels.wat `bn_forward`) for per-channel
- * statistics; claims csq's fused gradient (gradients/fused-batch-norm-grad.ts) on each run.
+ * statistics (rows split across csq's kernel threads in the threaded build); claims csq's fused gradient (gradients/fused-batch-norm-grad.ts) on each run.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { claimGradient } from '../gradients/claim.js';
 import { fusedBatchNormGradConfig } from '../gradients/fused-batch-norm-grad.js';
 import type { WasmKernelSpec } from '../kernel-spec.js';
+import { MIN_ELEMENTS_PER_PART, partCount, runKernelParts, splitRange } from '../wasm/pool.js';
 import { f32View, ptr, Scratch, simdFor, type WasmBackendInternals } from '../wasm/simd.js';
 
 type TensorInfo = tf.TensorInfo;
@@ -60,7 +61,25 @@ function batchNormSimd(original: tf.KernelFunc): tf.KernelFunc {
         k[c] = (s == null ? 1 : s[c]!) / Math.sqrt(v[c]! + eps);
         beta[c] = o == null ? 0 : o[c]!;
       }
-      simd.bn_forward(ptr(b, x), ptr(b, out), size(x) / ch, ch, ptr(b, mean), kP, betaP);
+      // threads split the rows: disjoint parts of y (bit-exact)
+      const rows = size(x) / ch;
+      const rowBytes = ch * 4;
+      const [xP, yP, meanP] = [ptr(b, x), ptr(b, out), ptr(b, mean)];
+      const parts = splitRange(rows, partCount(b, rows * ch, MIN_ELEMENTS_PER_PART));
+      runKernelParts(
+        b,
+        simd,
+        'bn_forward',
+        parts.map(([r0, r1]) => [
+          xP + r0 * rowBytes,
+          yP + r0 * rowBytes,
+          r1 - r0,
+          ch,
+          meanP,
+          kP,
+          betaP,
+        ]),
+      );
     } finally {
       scratch.free();
     }

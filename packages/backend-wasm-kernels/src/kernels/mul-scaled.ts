@@ -4,6 +4,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { WasmKernelSpec } from '../kernel-spec.js';
+import { MIN_ELEMENTS_PER_PART, partCount, runKernelParts, splitRange } from '../wasm/pool.js';
 import { ptr, simdFor, type WasmBackendInternals } from '../wasm/simd.js';
 
 const mulScaled: tf.KernelFunc = ({ inputs, backend, attrs }) => {
@@ -13,7 +14,16 @@ const mulScaled: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const b = backend as WasmBackendInternals;
   const out = b.makeOutput(bIn.shape, 'float32');
   const n = bIn.shape.reduce((p, q) => p * q, 1);
-  simd.mul_scaled(ptr(b, a), ptr(b, bIn), ptr(b, out), n, (attrs as { scale: number }).scale);
+  const scale = (attrs as { scale: number }).scale;
+  const [aP, bP, oP] = [ptr(b, a), ptr(b, bIn), ptr(b, out)];
+  // threads split the elements (multiples of 4): disjoint parts of out (bit-exact)
+  const parts = splitRange(n, partCount(b, n, MIN_ELEMENTS_PER_PART), 4);
+  runKernelParts(
+    b,
+    simd,
+    'mul_scaled',
+    parts.map(([i0, i1]) => [aP + 4 * i0, bP + 4 * i0, oP + 4 * i0, i1 - i0, scale]),
+  );
   return out;
 };
 

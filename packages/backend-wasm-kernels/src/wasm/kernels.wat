@@ -339,6 +339,13 @@
   ;; every (n, i, j) whose tap lands inside x (padding contributes zero, so it is skipped).
   ;; geo (int32): [n, h, w, cin, oh, ow, cout, kh, kw, sh, sw, dh, dw, top, left]
   (func (export "conv_filter_grad") (param $x i32) (param $dy i32) (param $dwp i32) (param $geo i32)
+    (call $conv_filter_grad_range (local.get $x) (local.get $dy) (local.get $dwp) (local.get $geo)
+      (i32.const 0) (i32.load offset=24 (local.get $geo))))
+
+  ;; The same for output channels [co0, co1) only (multiples of 8): disjoint parts of dw, so
+  ;; threads can split the output channels (each entry accumulates in the same order).
+  (func $conv_filter_grad_range (export "conv_filter_grad_range")
+    (param $x i32) (param $dy i32) (param $dwp i32) (param $geo i32) (param $co0 i32) (param $co1 i32)
     (local $n i32) (local $h i32) (local $w i32) (local $cin i32) (local $oh i32) (local $ow i32)
     (local $cout i32) (local $kh i32) (local $kw i32) (local $sh i32) (local $sw i32)
     (local $dh i32) (local $dw i32) (local $top i32) (local $left i32)
@@ -384,10 +391,10 @@
             (block $ci_done
               (loop $ci_loop
                 (br_if $ci_done (i32.ge_u (local.get $ci) (local.get $cin)))
-                (local.set $co (i32.const 0))
+                (local.set $co (local.get $co0))
                 (block $co_done
                   (loop $co_loop
-                    (br_if $co_done (i32.ge_u (local.get $co) (local.get $cout)))
+                    (br_if $co_done (i32.ge_u (local.get $co) (local.get $co1)))
                     ;; dw[a, b, ci, co]
                     (local.set $out (i32.add (local.get $dwp) (i32.shl
                       (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $a) (local.get $kw)) (local.get $b))

@@ -4,7 +4,8 @@
  * and SIMD builds, the shared one for its threaded build (a cross-origin isolated page). One
  * instance per backend memory; `simdFor` returns null (and the kernels take their paths composed
  * from wasm's own kernels) when the module cannot link to that memory or before an asynchronous
- * compile has finished. csq's kernels run on the calling thread.
+ * compile has finished. In the threaded build, pool.ts runs parts of a kernel on workers that
+ * instantiate the same module against the same shared memory.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels-binary.js';
@@ -48,6 +49,15 @@ export interface SimdExports {
     ow: number,
   ): void;
   conv_filter_grad(x: number, dy: number, dw: number, geo: number): void;
+  /** conv_filter_grad for output channels [co0, co1) only (multiples of 8). */
+  conv_filter_grad_range(
+    x: number,
+    dy: number,
+    dw: number,
+    geo: number,
+    co0: number,
+    co1: number,
+  ): void;
   phase_scatter(src: number, dst: number, geo: number): void;
   bn_sums(
     x: number,
@@ -137,6 +147,14 @@ export async function simdReady(): Promise<void> {
 
 function memoryOf(backend: WasmBackendInternals): WebAssembly.Memory | undefined {
   return backend.wasm?.asm?.memory ?? backend.wasm?.wasmMemory;
+}
+
+/** The wasm backend's WebAssembly.Memory (shared in the threaded build), if it has one. */
+export const backendMemory = memoryOf;
+
+/** The compiled shared-memory variant of the kernels module (for the kernel pool's workers). */
+export function sharedKernelsModule(): WebAssembly.Module | null {
+  return module('shared');
 }
 
 /**
