@@ -1,11 +1,13 @@
 // With CSQ_WASM_THREADS set (e.g. CSQ_WASM_THREADS=2 npx vitest run), every test file runs its
-// wasm cases on tfjs-backend-wasm's threaded build: the kernel tests vs cpu then cover it too.
+// wasm cases on tfjs-backend-wasm's threaded build: the kernel tests vs cpu then cover it too,
+// with csq's own kernels split across the threads however small their work (partThreshold 0).
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll } from 'vitest';
-import { enableWasmThreads } from '../src/node.js';
+import { configureKernelPool, enableWasmThreads } from '../src/node.js';
 
 if (process.env.CSQ_WASM_THREADS) {
   const setup = enableWasmThreads();
+  configureKernelPool({ partThreshold: 0 });
   afterAll(() => {
     const wasm = (tf.engine() as unknown as { registry: Record<string, unknown> }).registry
       .wasm as unknown as {

@@ -10,6 +10,10 @@
  *   node packages/trainer-node/bench/step.mjs --profile  # adds per-kernel tables
  *   node packages/trainer-node/bench/step.mjs --threads 2      # wasm on 2 threads (CSQ_WASM_THREADS)
  *   node packages/trainer-node/bench/step.mjs --threads 1,2    # 1 vs 2 threads side by side
+ *   node packages/trainer-node/bench/step.mjs --threads 1,2 --no-kernel-pool  # csq's own kernels
+ *                                                    # on the calling thread only (XNNPACK threaded)
+ *   node packages/trainer-node/bench/step.mjs --threads 2 --pool-compare  # + the float step with
+ *       csq's kernels on the calling thread, same process, round-robin: `poolSpeedup`
  *
  * `--threads 1,2` runs one child process per thread count, alternating for `--rounds` rounds
  * (a backend's thread count is fixed once it starts), and prints each count's float and csq
@@ -18,7 +22,12 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { registerWasmTrainingKernels, useStockWasmKernels } from '@csq/backend-wasm-kernels';
+import {
+  configureKernelPool,
+  kernelPoolState,
+  registerWasmTrainingKernels,
+  useStockWasmKernels,
+} from '@csq/backend-wasm-kernels';
 import { enableWasmThreads } from '@csq/backend-wasm-kernels/node';
 import * as tf from '@tensorflow/tfjs';
 import { describeBackend, selectBackend } from '../dist/index.js';
@@ -37,6 +46,8 @@ const { values } = parseArgs({
     threads: { type: 'string' },
     rounds: { type: 'string', default: '2' },
     json: { type: 'boolean', default: false },
+    'no-kernel-pool': { type: 'boolean', default: false },
+    'pool-compare': { type: 'boolean', default: false },
   },
 });
 const threadList = (values.threads ?? '').split(',').filter(Boolean).map(Number);
@@ -45,6 +56,7 @@ if (threadList.length > 1) {
   process.exit(0);
 }
 if (threadList.length === 1) enableWasmThreads({ threads: threadList[0] });
+if (values['no-kernel-pool']) configureKernelPool({ threads: 1 }); // csq's kernels: calling thread
 const batch = Number(values.batch);
 const steps = Number(values.steps);
 const bits = Number(values.bits);
@@ -52,6 +64,12 @@ const bits = Number(values.bits);
 const backend = await selectBackend({ backend: values.backend });
 const described = await describeBackend();
 console.log(`backend: ${described.text}`);
+const poolNote = () => {
+  const pool = kernelPoolState();
+  return pool
+    ? `csq kernel pool: ${pool.workers} worker(s), ${pool.workerParts} parts run on them`
+    : 'csq kernel pool: none (csq kernels on the calling thread)';
+};
 const onWasm = tf.getBackend() === 'wasm';
 const withStock = onWasm && values.stock && !values['no-stock'];
 
@@ -60,13 +78,18 @@ const variants = {
   csq: makeStep(values.model, { quantized: true, batch, bits }),
 };
 if (withStock) variants.stock = makeStep(values.model, { quantized: false, batch, bits });
+const poolCompare = onWasm && values['pool-compare'] && !values['no-kernel-pool'];
+if (poolCompare) variants.nopool = makeStep(values.model, { quantized: false, batch, bits });
 const useKernels = (name) => {
   if (!onWasm) return;
   if (name === 'stock') useStockWasmKernels();
   else registerWasmTrainingKernels();
+  // `nopool`: csq's kernels on the calling thread (XNNPACK keeps its threads)
+  if (poolCompare) configureKernelPool({ threads: name === 'nopool' ? 1 : null });
 };
 const t = await alternate(variants, steps, useKernels);
 useKernels('float');
+if (onWasm) console.log(poolNote());
 
 const ips = (ms) => ((batch * 1000) / ms).toFixed(1);
 console.log(
@@ -86,6 +109,22 @@ if (values.profile) {
     );
     useKernels('float');
   }
+  if (poolCompare) {
+    useKernels('nopool');
+    console.log(
+      await profileTable(
+        `${values.model} float step, csq kernels on the calling thread`,
+        variants.nopool,
+      ),
+    );
+    useKernels('float');
+  }
+}
+if (poolCompare) {
+  console.log(
+    `nopool step ${t.nopool.toFixed(0)} ms  (float, csq's kernels on the calling thread)`,
+  );
+  console.log(`poolSpeedup ${(t.nopool / t.float).toFixed(3)}`);
 }
 if (withStock) {
   console.log(
@@ -109,6 +148,7 @@ async function compareThreads(counts) {
       const args = [script, '--backend', 'wasm', '--model', values.model, '--batch', values.batch];
       args.push('--steps', values.steps, '--bits', values.bits, '--threads', String(n));
       args.push('--no-stock', '--json');
+      if (values['no-kernel-pool']) args.push('--no-kernel-pool');
       const out = execFileSync(process.execPath, args, { encoding: 'utf8' });
       const line = out.split('\n').find((l) => l.startsWith('json '));
       if (!line) throw new Error(`no result from the ${n}-thread run:\n${out}`);
@@ -122,7 +162,8 @@ async function compareThreads(counts) {
     }
   }
   console.log(
-    `${values.model}, batch ${values.batch}, wasm, ${rounds} alternating rounds of ${values.steps} steps:`,
+    `${values.model}, batch ${values.batch}, wasm, ${rounds} alternating rounds of ${values.steps} steps` +
+      `${values['no-kernel-pool'] ? ", csq's kernels on the calling thread (--no-kernel-pool)" : ''}:`,
   );
   console.log('threads | float step (median / best round) | csq step (median / best round)');
   const best = (a) => Math.min(...a);
