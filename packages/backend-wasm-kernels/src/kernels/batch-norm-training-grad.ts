@@ -9,6 +9,8 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { WasmKernelSpec } from '../kernel-spec.js';
+import { runKernelParts } from '../wasm/pool.js';
+import { RowSums, rowRanges } from '../wasm/row-parts.js';
 import { f32View, ptr, Scratch, simdFor, type WasmBackendInternals } from '../wasm/simd.js';
 
 type TensorInfo = tf.TensorInfo;
@@ -30,20 +32,18 @@ const batchNormTrainingGrad: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const dOffset = b.makeOutput([ch], 'float32');
   const scratch = new Scratch(b);
   try {
-    const acc1P = scratch.alloc(ch * 4);
-    const acc2P = scratch.alloc(ch * 4);
-    const tot1P = scratch.alloc(ch * 8);
-    const tot2P = scratch.alloc(ch * 8);
     const aP = scratch.alloc(ch * 4);
     const bP = scratch.alloc(ch * 4);
     const eP = scratch.alloc(ch * 4);
-    scratch.f32(acc1P, ch).fill(0);
-    scratch.f32(acc2P, ch).fill(0);
-    scratch.f64(tot1P, ch).fill(0);
-    scratch.f64(tot2P, ch).fill(0);
-    simd.bn_sums(ptr(b, x!), ptr(b, dy!), rows, ch, ptr(b, mean!), acc1P, acc2P, tot1P, tot2P);
-    const s1 = scratch.f64(tot1P, ch);
-    const s2 = scratch.f64(tot2P, ch);
+    // threads split the rows (row-parts.ts): the sums at multiples of 64 rows (float64
+    // additions reordered), dx by rows (bit-exact)
+    const sums = new RowSums(b, scratch, rows, ch);
+    const rowBytes = ch * 4;
+    const [xP, dyP, dxP, meanP] = [ptr(b, x!), ptr(b, dy!), ptr(b, dx), ptr(b, mean!)];
+    const [s1, s2] = sums.run(simd, 'bn_sums', (r0, r1, acc1, acc2, tot1, tot2) => {
+      const o = r0 * rowBytes;
+      return [xP + o, dyP + o, r1 - r0, ch, meanP, acc1, acc2, tot1, tot2];
+    });
     const v = f32View(b, variance!);
     const s = f32View(b, scale!);
     const [a, bb, e] = [aP, bP, eP].map((p) => scratch.f32(p, ch)) as Float32Array[];
@@ -58,7 +58,15 @@ const batchNormTrainingGrad: tf.KernelFunc = ({ inputs, backend, attrs }) => {
       ds[c] = inv * s2[c]!;
       db[c] = s1[c]!;
     }
-    simd.bn_train_dx(ptr(b, x!), ptr(b, dy!), ptr(b, dx), rows, ch, ptr(b, mean!), aP, bP, eP);
+    runKernelParts(
+      b,
+      simd,
+      'bn_train_dx',
+      rowRanges(b, rows, ch).map(([r0, r1]) => {
+        const o = r0 * rowBytes;
+        return [xP + o, dyP + o, dxP + o, r1 - r0, ch, meanP, aP, bP, eP];
+      }),
+    );
   } finally {
     scratch.free();
   }

@@ -10,6 +10,8 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { WasmKernelSpec } from '../kernel-spec.js';
+import { runKernelParts } from '../wasm/pool.js';
+import { RowSums, rowRanges } from '../wasm/row-parts.js';
 import { f32View, ptr, Scratch, simdFor, type WasmBackendInternals } from '../wasm/simd.js';
 
 type TensorInfo = tf.TensorInfo;
@@ -35,21 +37,26 @@ const batchNormTraining: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const scratch = new Scratch(b);
   try {
     const shiftP = scratch.alloc(ch * 4);
-    const acc1P = scratch.alloc(ch * 4);
-    const acc2P = scratch.alloc(ch * 4);
-    const tot1P = scratch.alloc(ch * 8);
-    const tot2P = scratch.alloc(ch * 8);
     const kP = scratch.alloc(ch * 4);
+    // threads split the rows (row-parts.ts): the sums at multiples of 64 rows (float64
+    // additions reordered), y by rows (bit-exact)
+    const sums = new RowSums(b, scratch, rows, ch);
     // views only after the last allocation (a memory growth detaches them)
     const shift = scratch.f32(shiftP, ch);
     shift.set(f32View(b, x).subarray(0, ch));
-    scratch.f32(acc1P, ch).fill(0);
-    scratch.f32(acc2P, ch).fill(0);
-    scratch.f64(tot1P, ch).fill(0);
-    scratch.f64(tot2P, ch).fill(0);
-    simd.bn_sums(ptr(b, x), 0, rows, ch, shiftP, acc1P, acc2P, tot1P, tot2P);
-    const t1 = scratch.f64(tot1P, ch);
-    const t2 = scratch.f64(tot2P, ch);
+    const rowBytes = ch * 4;
+    const [xP, yP, meanP, offsetP] = [ptr(b, x), ptr(b, y), ptr(b, mean), ptr(b, offset)];
+    const [t1, t2] = sums.run(simd, 'bn_sums', (r0, r1, acc1, acc2, tot1, tot2) => [
+      xP + r0 * rowBytes,
+      0,
+      r1 - r0,
+      ch,
+      shiftP,
+      acc1,
+      acc2,
+      tot1,
+      tot2,
+    ]);
     const m = f32View(b, mean);
     const v = f32View(b, variance);
     const s = f32View(b, scale);
@@ -60,7 +67,20 @@ const batchNormTraining: tf.KernelFunc = ({ inputs, backend, attrs }) => {
       v[c] = Math.max(0, t2[c]! / rows - d * d);
       k[c] = s[c]! / Math.sqrt(v[c]! + eps);
     }
-    simd.bn_forward(ptr(b, x), ptr(b, y), rows, ch, ptr(b, mean), kP, ptr(b, offset));
+    runKernelParts(
+      b,
+      simd,
+      'bn_forward',
+      rowRanges(b, rows, ch).map(([r0, r1]) => [
+        xP + r0 * rowBytes,
+        yP + r0 * rowBytes,
+        r1 - r0,
+        ch,
+        meanP,
+        kP,
+        offsetP,
+      ]),
+    );
   } finally {
     scratch.free();
   }

@@ -8,7 +8,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { WasmKernelSpec } from '../kernel-spec.js';
-import { MIN_ELEMENTS_PER_PART, partCount, runKernelParts, splitRange } from '../wasm/pool.js';
+import { RowSums } from '../wasm/row-parts.js';
 import { f32View, ptr, Scratch, simdFor, type WasmBackendInternals } from '../wasm/simd.js';
 
 type TensorInfo = tf.TensorInfo;
@@ -26,16 +26,9 @@ const fusedBatchNormGrad: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const scratch = new Scratch(b);
   try {
     const kP = scratch.alloc(ch * 4);
-    // threads split the rows at multiples of 64 (the kernel's float32 blocks), each part with
-    // its own partial and float64 sums, added in part order here: dx is bit-exact, the sums
-    // differ from one thread only in the float64 additions' order
-    const ranges = splitRange(rows, partCount(b, rows * ch, MIN_ELEMENTS_PER_PART), 64);
-    const bufs = ranges.map(() => ({
-      accDy: scratch.alloc(ch * 4),
-      accDyXm: scratch.alloc(ch * 4),
-      totDy: scratch.alloc(ch * 8),
-      totDyXm: scratch.alloc(ch * 8),
-    }));
+    // threads split the rows at multiples of 64 (row-parts.ts): dx is bit-exact, the sums
+    // differ from one thread only in the order of their float64 additions
+    const sums = new RowSums(b, scratch, rows, ch);
     const v = f32View(b, variance!);
     const s = scale == null ? null : f32View(b, scale);
     const inv = new Float64Array(ch);
@@ -44,46 +37,12 @@ const fusedBatchNormGrad: tf.KernelFunc = ({ inputs, backend, attrs }) => {
       inv[c] = 1 / Math.sqrt(v[c]! + eps);
       k[c] = (s == null ? 1 : s[c]!) * inv[c]!;
     }
-    for (const p of bufs) {
-      scratch.f32(p.accDy, ch).fill(0);
-      scratch.f32(p.accDyXm, ch).fill(0);
-      scratch.f64(p.totDy, ch).fill(0);
-      scratch.f64(p.totDyXm, ch).fill(0);
-    }
     const rowBytes = ch * 4;
     const [xP, dyP, dxP, meanP] = [ptr(b, x!), ptr(b, dy!), ptr(b, dx), ptr(b, mean!)];
-    runKernelParts(
-      b,
-      simd,
-      'bn_backward',
-      ranges.map(([r0, r1], i) => {
-        const p = bufs[i]!;
-        const o = r0 * rowBytes;
-        return [
-          xP + o,
-          dyP + o,
-          dxP + o,
-          r1 - r0,
-          ch,
-          meanP,
-          kP,
-          p.accDy,
-          p.accDyXm,
-          p.totDy,
-          p.totDyXm,
-        ];
-      }),
-    );
-    const sumDy = new Float64Array(ch);
-    const sumDyXm = new Float64Array(ch);
-    for (const p of bufs) {
-      const a = scratch.f64(p.totDy, ch);
-      const m = scratch.f64(p.totDyXm, ch);
-      for (let c = 0; c < ch; c++) {
-        sumDy[c]! += a[c]!;
-        sumDyXm[c]! += m[c]!;
-      }
-    }
+    const [sumDy, sumDyXm] = sums.run(simd, 'bn_backward', (r0, r1, acc1, acc2, tot1, tot2) => {
+      const o = r0 * rowBytes;
+      return [xP + o, dyP + o, dxP + o, r1 - r0, ch, meanP, kP, acc1, acc2, tot1, tot2];
+    });
     const [dMean, dVariance, dScale, dOffset] = grads.map((t) => f32View(b, t)) as Float32Array[];
     for (let c = 0; c < ch; c++) {
       const sc = s == null ? 1 : s[c]!;

@@ -136,6 +136,44 @@ describe('csq kernels split across the threaded build', () => {
     });
   }
 
+  it("the layers' fused batch-norm training kernels: 2 threads = 1 thread (1e-5)", async () => {
+    for (const [i, shape] of [
+      [8, 9, 7, 16],
+      [3, 5, 5, 5],
+      [130, 12],
+      [64, 33, 3],
+    ].entries()) {
+      const ch = shape[shape.length - 1]!;
+      const f = () => {
+        const x = tf.add(tf.mul(rand(shape, 60 + i), 3), 1);
+        const scale = tf.add(rand([ch], 61 + i), 1.5);
+        const offset = rand([ch], 62 + i);
+        const dy = rand(shape, 63 + i);
+        const [y, mean, variance] = tf
+          .engine()
+          .runKernel(
+            'CsqBatchNormTraining',
+            { x, scale, offset },
+            { varianceEpsilon: 1e-3 },
+          ) as tf.Tensor[];
+        const grads = tf
+          .engine()
+          .runKernel(
+            'CsqBatchNormTrainingGrad',
+            { dy, x, scale, mean: mean!, variance: variance! },
+            { varianceEpsilon: 1e-3 },
+          ) as tf.Tensor[];
+        return [y!, mean!, variance!, ...grads];
+      };
+      const before = kernelPoolState()?.workerParts ?? 0;
+      const one = await onThreads(1, f);
+      const two = await onThreads(2, f);
+      expect(kernelPoolState()!.workerParts).toBeGreaterThan(before);
+      expect(two.length).toBe(6);
+      for (let j = 0; j < one.length; j++) expectRelClose(two[j]!, one[j]!, 1e-5);
+    }
+  });
+
   it('stays correct after the shared memory grows', async () => {
     const f = workload(7, [16, 12, 12, 8], [3, 3, 8, 16], 1, 'same');
     const one = await onThreads(1, f);
