@@ -33,7 +33,7 @@ export function inputGradByPhases(
   const scratch = new Scratch(b);
   try {
     // threads split the images: disjoint parts of dx (bit-exact); one geometry per part
-    const imgs = splitRange(n, partCount(b, n * h * w * ci, 4 * MIN_ELEMENTS_PER_PART));
+    const imgs = splitRange(n, partCount(b, n * h * w * ci, MIN_ELEMENTS_PER_PART));
     const geoPs = imgs.map(() => scratch.alloc(12 * 4));
     for (let rh = 0; rh < Math.min(g.sh, kh); rh++) {
       for (let rw = 0; rw < Math.min(g.sw, kw); rw++) {

@@ -360,8 +360,14 @@ export function partCount(backend: unknown, work: number, minPerPart: number): n
   return Math.max(1, Math.min(t, byWork, MAX_PARTS));
 }
 
-/** Below this many elements per thread, an element-wise kernel stays on one thread. */
-export const MIN_ELEMENTS_PER_PART = 1 << 15;
+/**
+ * Below this many elements per thread, an element-wise (memory-bound) kernel stays on one
+ * thread. Set high: on 2 idle cores, batch norm forward/backward, mul_scaled and phase_scatter
+ * over 2 M elements took 0.76-0.96x as long split across 2 threads as on one (one core already
+ * moves ~25 GB/s; bench/pool.mjs), so they split only for tensors beyond that (and always with
+ * configureKernelPool({ partThreshold: 0 }), as the tests do).
+ */
+export const MIN_ELEMENTS_PER_PART = 1 << 23;
 
 /** [start, end) ranges splitting [0, n) into `parts` near-equal pieces, starts multiples of `align`. */
 export function splitRange(n: number, parts: number, align = 1): [number, number][] {
