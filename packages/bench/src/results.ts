@@ -227,7 +227,7 @@ export function collectResult(args: {
     trainSeconds: { csq: seconds(csqLines), float: seconds(of('float')) },
     backend: summary.backend,
     machine: args.machine,
-    checks: checkSchedule(config, metrics, summary.finalBeta),
+    checks: checkSchedule(config, metrics, summary.finalBeta, summary.trim),
     runDir,
     finishedAt: new Date().toISOString(),
     ...(args.commit ? { commit: args.commit } : {}),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { recipeConfig } from './job.js';
-import { checkSchedule } from './schedule-check.js';
+import { checkSchedule, type TicketTrim } from './schedule-check.js';
 import type { MetricsLine, RunConfig } from './train-job.js';
 
 const bitsA = { conv1: 8, fc: 5 };
@@ -67,6 +67,22 @@ describe('checkSchedule: rounds form (spec 2, imagenet-r50)', () => {
     expect(bad[0]!.detail).toBe(
       'the last search round ended with 2 layers, 9 bits in all, the final run started with 2 layers, 0 bits in all',
     );
+  });
+
+  it('counts the ticket enforcement: a layer raised to its floor is expected, an unexplained one is not', () => {
+    const last = roundsRun(bitsB).at(-1)!.layerBits!;
+    const raisedRun = roundsRun({ ...last, fc: (last.fc ?? 0) + 1 });
+    const raised = { trimmed: [], raised: [{ layer: 'fc' }] };
+    const kept = (trim?: TicketTrim) =>
+      checkSchedule(roundsCfg, raisedRun, 200, trim).find((c) =>
+        c.name.startsWith('final run keeps'),
+      )!;
+    expect(kept(raised).ok).toBe(true);
+    expect(kept(undefined).ok).toBe(false);
+    // a trim report that does not explain the change does not excuse it
+    const other = kept({ trimmed: [{ layer: 'conv1' }], raised: [] });
+    expect(other.ok).toBe(false);
+    expect(other.detail).toMatch(/after the ticket's budget enforcement/);
   });
 
   it('flags a temperature that never anneals, a missing final run and beta not on the network', () => {

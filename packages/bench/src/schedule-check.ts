@@ -73,7 +73,25 @@ function epochChecks(cfg: RunConfig, lines: MetricsLine[]): ScheduleCheck[] {
  * keeps the masks the last search round found (the reset m <- min(beta m, s0) happens between
  * search rounds only).
  */
-function roundsChecks(cfg: RunConfig, lines: MetricsLine[]): ScheduleCheck[] {
+/** The ticket's budget enforcement as summary.json reports it: positions turned off and on. */
+export interface TicketTrim {
+  trimmed: readonly { layer: string }[];
+  raised: readonly { layer: string }[];
+}
+
+/** Bits per layer after the ticket's trim report: one less per trimmed, one more per raised. */
+function afterTrim(
+  bits: Record<string, number> | undefined,
+  trim: TicketTrim | undefined,
+): Record<string, number> | undefined {
+  if (!bits || !trim) return bits;
+  const out = { ...bits };
+  for (const a of trim.trimmed) out[a.layer] = (out[a.layer] ?? 0) - 1;
+  for (const a of trim.raised) out[a.layer] = (out[a.layer] ?? 0) + 1;
+  return out;
+}
+
+function roundsChecks(cfg: RunConfig, lines: MetricsLine[], trim?: TicketTrim): ScheduleCheck[] {
   const E = cfg.epochs;
   const R = cfg.rounds ?? 1;
   const count: string[] = [];
@@ -96,10 +114,15 @@ function roundsChecks(cfg: RunConfig, lines: MetricsLine[]): ScheduleCheck[] {
   const lastSearch = lines.filter((l) => Math.floor(l.epoch / E) === R - 1).at(-1);
   const final = lines.filter((l) => Math.floor(l.epoch / E) >= R);
   const kept: string[] = [];
-  if (final[0] && !sameBits(final[0].layerBits, lastSearch?.layerBits)) {
+  // budget enforcement at the ticket may turn positions off (trim) or on (a layer raised to its
+  // floor): the final run keeps the last round's bits with exactly those changes
+  const expected = afterTrim(lastSearch?.layerBits, trim);
+  const changes = trim ? trim.trimmed.length + trim.raised.length : 0;
+  if (final[0] && !sameBits(final[0].layerBits, expected)) {
     kept.push(
-      `the last search round ended with ${bitsText(lastSearch?.layerBits)}, the final run ` +
-        `started with ${bitsText(final[0].layerBits)}`,
+      `the last search round ended with ${bitsText(lastSearch?.layerBits)}` +
+        (changes ? ` (${bitsText(expected)} after the ticket's budget enforcement)` : '') +
+        `, the final run started with ${bitsText(final[0].layerBits)}`,
     );
   }
   const frozen = final
@@ -123,17 +146,20 @@ function roundsChecks(cfg: RunConfig, lines: MetricsLine[]): ScheduleCheck[] {
 }
 
 /**
- * The schedule checks of a CSQ run from its config, its metrics.jsonl lines and the temperature
- * read back from the network's layers at the end (summary.json's finalBeta).
+ * The schedule checks of a CSQ run from its config, its metrics.jsonl lines, the temperature
+ * read back from the network's layers at the end (summary.json's finalBeta) and the ticket's
+ * budget enforcement (summary.json's trim: its trimmed and raised positions).
  */
 export function checkSchedule(
   cfg: RunConfig,
   metrics: MetricsLine[],
   finalBeta?: number,
+  trim?: TicketTrim,
 ): ScheduleCheck[] {
   const lines = metrics.filter((l) => l.model === 'csq').sort((a, b) => a.epoch - b.epoch);
   if (lines.length === 0) return [{ name: 'metrics', ok: false, detail: 'no CSQ epochs logged' }];
-  const checks = cfg.schedule === 'rounds' ? roundsChecks(cfg, lines) : epochChecks(cfg, lines);
+  const checks =
+    cfg.schedule === 'rounds' ? roundsChecks(cfg, lines, trim) : epochChecks(cfg, lines);
   const last = lines.at(-1)!;
   checks.push(
     finalBeta === undefined
