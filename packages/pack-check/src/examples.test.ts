@@ -120,11 +120,13 @@ describe('the examples, from a project with only the packed packages', () => {
     expect(after).not.toBe(before);
     const floatAcc = number(out, 'float accuracy');
     const bits = number(out, 'average bits');
-    expect(floatAcc).toBeGreaterThan(60); // chance is 10 %; fit shuffles unseeded
-    expect(bits).toBeLessThan(8);
+    expect(floatAcc).toBeGreaterThan(85); // chance is 10 %; measured 92.6-94.4 over 8 runs
+    // the budget is met (enforce: 'trim'), every layer kept a bit
+    expect(bits).toBeLessThanOrEqual(2);
     expect(bits).toBeGreaterThanOrEqual(1);
-    // the exact model still classifies (within a wide band of the float model)
-    expect(number(out, 'exact accuracy')).toBeGreaterThan(floatAcc - 30);
+    // the exact 2-bit model keeps most of the float accuracy (measured 89.8-92.8 %, at most 3.6
+    // points below float, over 8 runs; fit shuffles unseeded, so the band is wider)
+    expect(number(out, 'exact accuracy')).toBeGreaterThan(floatAcc - 10);
   }, 900_000);
 
   it('web-page exports the trained model, and the page predicts what Node predicts', async () => {
