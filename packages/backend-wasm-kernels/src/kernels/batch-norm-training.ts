@@ -10,8 +10,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { WasmKernelSpec } from '../kernel-spec.js';
-import { runKernelParts } from '../wasm/pool.js';
-import { RowSums, rowRanges } from '../wasm/row-parts.js';
+import { bnForwardRows, RowSums } from '../wasm/row-parts.js';
 import { f32View, ptr, Scratch, simdFor, type WasmBackendInternals } from '../wasm/simd.js';
 
 type TensorInfo = tf.TensorInfo;
@@ -67,20 +66,7 @@ const batchNormTraining: tf.KernelFunc = ({ inputs, backend, attrs }) => {
       v[c] = Math.max(0, t2[c]! / rows - d * d);
       k[c] = s[c]! / Math.sqrt(v[c]! + eps);
     }
-    runKernelParts(
-      b,
-      simd,
-      'bn_forward',
-      rowRanges(b, rows, ch).map(([r0, r1]) => [
-        xP + r0 * rowBytes,
-        yP + r0 * rowBytes,
-        r1 - r0,
-        ch,
-        meanP,
-        kP,
-        offsetP,
-      ]),
-    );
+    bnForwardRows(b, simd, { x: xP, y: yP, rows, ch, mean: meanP, k: kP, beta: offsetP });
   } finally {
     scratch.free();
   }

@@ -7,7 +7,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { claimGradient } from '../gradients/claim.js';
 import { fusedBatchNormGradConfig } from '../gradients/fused-batch-norm-grad.js';
 import type { WasmKernelSpec } from '../kernel-spec.js';
-import { MIN_ELEMENTS_PER_PART, partCount, runKernelParts, splitRange } from '../wasm/pool.js';
+import { bnForwardRows } from '../wasm/row-parts.js';
 import { f32View, ptr, Scratch, simdFor, type WasmBackendInternals } from '../wasm/simd.js';
 
 type TensorInfo = tf.TensorInfo;
@@ -62,24 +62,16 @@ function batchNormSimd(original: tf.KernelFunc): tf.KernelFunc {
         beta[c] = o == null ? 0 : o[c]!;
       }
       // threads split the rows: disjoint parts of y (bit-exact)
-      const rows = size(x) / ch;
-      const rowBytes = ch * 4;
       const [xP, yP, meanP] = [ptr(b, x), ptr(b, out), ptr(b, mean)];
-      const parts = splitRange(rows, partCount(b, rows * ch, MIN_ELEMENTS_PER_PART));
-      runKernelParts(
-        b,
-        simd,
-        'bn_forward',
-        parts.map(([r0, r1]) => [
-          xP + r0 * rowBytes,
-          yP + r0 * rowBytes,
-          r1 - r0,
-          ch,
-          meanP,
-          kP,
-          betaP,
-        ]),
-      );
+      bnForwardRows(b, simd, {
+        x: xP,
+        y: yP,
+        rows: size(x) / ch,
+        ch,
+        mean: meanP,
+        k: kP,
+        beta: betaP,
+      });
     } finally {
       scratch.free();
     }

@@ -18,6 +18,32 @@ export function rowRanges(
   return splitRange(rows, partCount(backend, rows * ch, MIN_ELEMENTS_PER_PART), align);
 }
 
+/**
+ * `bn_forward` over [rows, ch] on this backend's kernel threads (disjoint rows, bit-exact):
+ * y = (x - mean) k + beta, pointers as the export takes them.
+ */
+export function bnForwardRows(
+  backend: unknown,
+  simd: SimdExports,
+  p: { x: number; y: number; rows: number; ch: number; mean: number; k: number; beta: number },
+): void {
+  const rowBytes = p.ch * 4;
+  runKernelParts(
+    backend,
+    simd,
+    'bn_forward',
+    rowRanges(backend, p.rows, p.ch).map(([r0, r1]) => [
+      p.x + r0 * rowBytes,
+      p.y + r0 * rowBytes,
+      r1 - r0,
+      p.ch,
+      p.mean,
+      p.k,
+      p.beta,
+    ]),
+  );
+}
+
 /** Per-part float32 partials and float64 totals of a row-blocked sums kernel. */
 export class RowSums {
   readonly ranges: [number, number][];
