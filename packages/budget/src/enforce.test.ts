@@ -2,6 +2,7 @@
  * Budget enforcement (trimToBudget, the callback's enforce: 'trim'), per-layer bounds in the
  * regularizer, the stuck-search warning, and the callback mixed with other tfjs callbacks.
  */
+import { digitGram, kernelDamage, planTrim } from '@csq/core';
 import { CsqController, CsqConv2D, CsqDense } from '@csq/layers';
 import { useBackend } from '@csq/test-utils';
 import * as tf from '@tensorflow/tfjs';
@@ -73,6 +74,21 @@ describe('budget enforcement and bounds', () => {
       });
       await fit(m, [budget.callback({ onWarning: () => {} })]);
       const before = budget.stats('exact');
+      // the kernels before the trim, and the plan the lowest logits alone would make
+      const layersBefore = budget.layers.map((l, k) => ({
+        name: l.name,
+        maxBits: l.bits,
+        params: l.paramCount(),
+        macs: l.macs()!,
+        actBits: 8,
+        bounds: budget.bounds[k]!,
+        logits: budget.maskLogits()[k]!,
+        gram: digitGram(l.exactDigits!(), l.bits),
+      }));
+      const byLogit = planTrim(
+        layersBefore.map(({ gram: _, ...l }) => l),
+        { mode, targetBits: target },
+      );
       expect(before.reachedBits).toBeGreaterThan(target);
       const report = trimToBudget(budget);
       const after = budget.stats('exact');
@@ -85,10 +101,20 @@ describe('budget enforcement and bounds', () => {
       expect(report.trimmed.slice(0, 2).every((t) => t.layer === 'fc')).toBe(true);
       const budgetLogits = report.trimmed.filter((t) => t.reason === 'budget').map((t) => t.logit);
       expect(budgetLogits.length).toBeGreaterThan(0);
-      // lowest logit per bit saved first (@csq/core trimScore): ascending logits where every
-      // position of a layer saves the same (not in storage, where it depends on the position)
-      for (let i = 1; i < budgetLogits.length && mode !== 'storage'; i++) {
-        expect(budgetLogits[i]).toBeGreaterThanOrEqual(budgetLogits[i - 1]!);
+      // the cut that damages the kernels least (@csq/core kernelDamage, per bit saved): the
+      // damage, weighted by each layer's share of the budget, is at most that of the lowest-
+      // logit plan over the same positions
+      const kept = (logits: ArrayLike<number>) =>
+        Array.from(logits).flatMap((v, i) => (v > 0 ? [i] : []));
+      const damage = (logits: Float32Array[]) =>
+        layersBefore.reduce((sum, l, k) => {
+          const d = kernelDamage(l.gram, l.maxBits, kept(l.logits), kept(logits[k]!));
+          return sum + l.params * d;
+        }, 0);
+      const trimmed = budget.maskLogits();
+      if (mode !== 'storage') {
+        expect(byLogit.after.reachedBits).toBeCloseTo(after.reachedBits, 12);
+        expect(damage(trimmed)).toBeLessThanOrEqual(damage(byLogit.logits) + 1e-9);
       }
       // the trimmed positions are off in the model, and every layer is within its bounds
       for (const t of report.trimmed) expect(masks(m, t.layer)[t.position]).toBeLessThan(0);

@@ -6,6 +6,7 @@ import {
   type BitBounds,
   type BudgetMode,
   type BudgetStats,
+  digitGram,
   planTrim,
   type TrimAction,
 } from '@csq/core';
@@ -44,7 +45,9 @@ export interface BudgetTrimReport {
 
 /**
  * Plans the trim of `budget`'s masks with @csq/core `planTrim` and writes the new logits.
- * `boundsOnly`: only bring layers into their bounds.
+ * `boundsOnly`: only bring layers into their bounds. Layers that give their exact digits
+ * (`exactDigits`, every CSQ layer built on CsqLayer) are cut where the damage to their exact
+ * kernel is least.
  */
 export function applyTrim(
   budget: TrimTarget,
@@ -63,6 +66,7 @@ export function applyTrim(
         actBits: inputActBits(l),
         bounds: budget.bounds[k]!,
         logits: logits[k]!,
+        ...(l.exactDigits ? { gram: digitGram(l.exactDigits(), l.bits) } : {}),
       };
     }),
     { mode: budget.mode, targetBits: budget.targetBits, phase, budget: !boundsOnly },

@@ -86,6 +86,8 @@ export {
   type WeightTensors,
 } from './tensor.js';
 export {
+  digitGram,
+  kernelDamage,
   planTrim,
   TRIM_MIN_LOGIT,
   type TrimAction,

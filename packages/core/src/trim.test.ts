@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { budgetStats } from './budget.js';
-import { planTrim, type TrimLayer, trimScore } from './trim.js';
+import { digitGram, kernelDamage, planTrim, type TrimLayer, trimScore } from './trim.js';
 
 // A: exact-selected {0, 2, 3}; B: {0, 1, 2}. Ascending logits among the selected:
 // B2 (0.1), A3 (0.2), A2 (0.5), B1 (1), B0 (2), A0 (3).
@@ -165,5 +165,82 @@ describe('planTrim: lowest logit per bit saved off until the budget is met', () 
     const far = planTrim(net, { mode: 'params', targetBits: 1.5 });
     expect(names(far)[0]).toBe('dense1');
     expect(far.after.reachedBits).toBeLessThanOrEqual(1.5);
+  });
+
+  it('digitGram and kernelDamage (hand values)', () => {
+    // two weights, N = 3: w1 digits (1, 0, -1), w2 (1, 1, 0)
+    const g = digitGram(Int8Array.from([1, 0, -1, 1, 1, 0]), 3);
+    expect(Array.from(g)).toEqual([2, 1, -1, 1, 1, 0, -1, 0, 1]);
+    // e = (1, 1/2, 1/4): W_from = (0.75, 1.5); keep {0,1}: (1, 1.5), cos^2 = 9 / (2.8125 x 3.25)
+    expect(kernelDamage(g, 3, [0, 1, 2], [0, 1])).toBeCloseTo(1 / 65, 12);
+    // keep {0,2}: (0.75, 1), cos^2 = 2.0625^2 / (2.8125 x 1.5625)
+    expect(kernelDamage(g, 3, [0, 1, 2], [0, 2])).toBeCloseTo(1 - 2.0625 ** 2 / 4.39453125, 12);
+    // keep {1,2}: (-0.25, 0.5), cos^2 = 0.5625^2 / (2.8125 x 0.3125) = 0.36
+    expect(kernelDamage(g, 3, [0, 1, 2], [1, 2])).toBeCloseTo(0.64, 12);
+    expect(kernelDamage(g, 3, [0, 1, 2], [0, 1, 2])).toBeCloseTo(0, 12);
+    expect(kernelDamage(g, 3, [0, 1, 2], [])).toBe(1);
+    // scale-free: the kernel doubled (every digit plane shifted up one position) costs nothing
+    const shifted = digitGram(Int8Array.from([0, 1, 0, 0, 1, 1]), 3);
+    expect(kernelDamage(shifted, 3, [1, 2], [1, 2])).toBe(0);
+    expect(() => digitGram(Int8Array.from([1, 0, 1, 1]), 3)).toThrow(/whole number/);
+  });
+
+  it('with digit Gram matrices a cut costs its damage to the kernel, not its logit', () => {
+    const g = digitGram(Int8Array.from([1, 0, -1, 1, 1, 0]), 3);
+    // logits say cut the MSB (m 0.2); the damages are 0.64 (MSB), 0.032, 1/65 (LSB)
+    const one: TrimLayer[] = [{ name: 'A', maxBits: 3, params: 2, logits: [0.2, 1, 1], gram: g }];
+    expect(names(planTrim(one, { mode: 'slots', targetBits: 2 }))).toEqual(['A2']);
+    const noGram: TrimLayer[] = [{ ...one[0]!, gram: undefined }];
+    expect(names(planTrim(noGram, { mode: 'slots', targetBits: 2 }))).toEqual(['A0']);
+    // an all-zero digit plane costs nothing, whatever its logit
+    const zero = digitGram(Int8Array.from([1, 0, 0, 1, 1, 0]), 3);
+    const z: TrimLayer[] = [
+      { name: 'A', maxBits: 3, params: 2, logits: [0.1, 0.2, 3], gram: zero },
+    ];
+    expect(names(planTrim(z, { mode: 'slots', targetBits: 2 }))).toEqual(['A2']);
+  });
+
+  it('a converted conv -> dense net with digits: conv1 keeps its most significant bits', () => {
+    // the net of the test above, now with the digits of 8-bit codes: conv1's 72 codes spread
+    // over 0..255 (every plane in use), dense's 3920 codes likewise
+    const digitsOf = (count: number, mult: number) => {
+      const d = new Int8Array(count * 8);
+      for (let w = 0; w < count; w++) {
+        const code = (w * mult) % 256;
+        const sign = w % 2 === 0 ? 1 : -1;
+        for (let i = 0; i < 8; i++) d[w * 8 + i] = sign * ((code >> (7 - i)) & 1);
+      }
+      return d;
+    };
+    const net: TrimLayer[] = [
+      {
+        name: 'conv1',
+        maxBits: 8,
+        params: 72,
+        logits: [0.8, 0.6, 1.6, 1.2, 1.2, 0.3, -1, -1],
+        gram: digitGram(digitsOf(72, 37), 8),
+      },
+      {
+        name: 'dense',
+        maxBits: 8,
+        params: 3920,
+        logits: [-1, 0.1, 0.2, -1, -1, -1, -1, -1],
+        gram: digitGram(digitsOf(3920, 101), 8),
+      },
+    ];
+    const plan = planTrim(net, { mode: 'params', targetBits: 2 });
+    // least significant first: 5, 4, 3, 2 go, 0 and 1 stay (the logit order cut 5, 1, 0, 3)
+    expect(names(plan)).toEqual(['conv15', 'conv14', 'conv13', 'conv12']);
+    expect(plan.after.reachedBits).toBeCloseTo(2, 12);
+    expect(Array.from(plan.logits[0]!).map((m) => m > 0)).toEqual([
+      true,
+      true,
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
   });
 });

@@ -281,6 +281,16 @@ export class CsqKernel {
     });
   }
 
+  /** Exact digits H(p_i) - H(n_i) per weight and position, bit axis last. */
+  exactDigits(): Int8Array {
+    const { p, n } = this.built();
+    const pv = p.read().dataSync();
+    const nv = n.read().dataSync();
+    const d = new Int8Array(pv.length);
+    for (let j = 0; j < pv.length; j++) d[j] = (pv[j]! > 0 ? 1 : 0) - (nv[j]! > 0 ? 1 : 0);
+    return d;
+  }
+
   /** The exact model of the kernel as integer codes (spec 1). */
   exactKernel(): ExactKernel {
     const { p, n, m, scale, shape } = this.built();

@@ -251,6 +251,10 @@ export abstract class CsqLayer extends tfl.layers.Layer implements CsqQuantLayer
     return this.csqKernel.exactKernel();
   }
 
+  exactDigits(): Int8Array {
+    return this.csqKernel.exactDigits();
+  }
+
   /** The CSQ state call() reads (a copy). */
   get csqState(): CsqState {
     return { ...this.state };

@@ -62,6 +62,12 @@ export interface CsqQuantLayer {
   selectedBits(phase?: CsqPhase): number;
   /** Exact model of the kernel (spec 1 Heaviside): for export. */
   exactKernel(): ExactKernel;
+  /**
+   * Optional: the exact digits d_i = H(p_i) - H(n_i) of every weight at every position, bit
+   * axis last (`[w * bits + i]`). With it the budget's trim cuts the positions that damage the
+   * kernel least (@csq/core `kernelDamage`); without it, the lowest mask logits.
+   */
+  exactDigits?(): Int8Array;
   /** Set by the controller; read in call(). */
   setCsqState(state: CsqState): void;
 }
