@@ -24,6 +24,8 @@ import { identitySpec } from './kernels/identity.js';
 import { maxPoolGradSpec } from './kernels/max-pool-grad.js';
 import { meanSpec } from './kernels/mean.js';
 import { mulScaledSpec } from './kernels/mul-scaled.js';
+import { sgdMomentumSpec } from './kernels/sgd-momentum.js';
+import { softWeightGradSpec, softWeightSpec } from './kernels/soft-weight.js';
 import { squareSpec } from './kernels/square.js';
 import { sumSpec } from './kernels/sum.js';
 import { tileSpec } from './kernels/tile.js';
@@ -52,6 +54,9 @@ export const WASM_TRAINING_KERNELS: readonly WasmKernelSpec[] = [
   fusedBatchNormGradSpec,
   batchNormTrainingSpec,
   batchNormTrainingGradSpec,
+  softWeightSpec,
+  softWeightGradSpec,
+  sgdMomentumSpec,
   broadcastRowsSpec,
   mulScaledSpec,
   squareSpec,
@@ -111,12 +116,16 @@ export function replacedWasmKernel(name: string): tf.KernelConfig | undefined {
 }
 
 /**
- * Ops that look up a csq kernel by name (the fused batch norm of @csq/layers) and take tfjs's
+ * Ops that look up a csq kernel by name (the fused batch norm of @csq/layers, the soft weight of
+ * @csq/core, the optimizer step of @csq/trainer) and take tfjs's
  * composed path without it: unregistered on the stock path.
  */
 const LOOKED_UP: readonly string[] = [
   batchNormTrainingSpec.kernelName,
   batchNormTrainingGradSpec.kernelName,
+  softWeightSpec.kernelName,
+  softWeightGradSpec.kernelName,
+  sgdMomentumSpec.kernelName,
 ];
 
 /**

@@ -81,7 +81,9 @@ export {
   assertGradientsRegistered,
   budgetPenaltyTensor,
   exactWeightTensor,
+  hasFusedSoftWeight,
   quantizeBiasTensor,
+  SOFT_WEIGHT_KERNELS,
   softWeightTensor,
   type WeightTensors,
 } from './tensor.js';

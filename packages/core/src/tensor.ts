@@ -86,9 +86,60 @@ export function softWeightTensor(
     const e = tf.tensor1d(Float32Array.from(bitPlaneWeights(bits)), 'float32');
     const gate = args.hardMask ? tf.step(m) : tf.sigmoid(tf.mul(m, beta));
     const c = tf.mul(e, gate);
+    if (hasFusedSoftWeight(bits)) {
+      // one fused kernel over the bit planes; c_i = s e_i gate_i through tfjs's own ops
+      const w = fusedSoftWeight(p, n, tf.mul(c, tf.reshape(scale, [])), beta);
+      return tf.reshape(w, kernelShape);
+    }
     const d = tf.sub(tf.sigmoid(tf.mul(p, beta)), tf.sigmoid(tf.mul(n, beta)));
     return reduceBits(d, c, scale, kernelShape, bits);
   });
+}
+
+/**
+ * Kernels that compute the soft weight's bit-plane sum in one pass when registered for the
+ * active backend (@csq/backend-wasm-kernels registers them for wasm): forward inputs p, n
+ * [K, N] and c [N], attr beta, outputs w [K] = sum_i c_i (sigma(beta p) - sigma(beta n)) and
+ * sp = sigma(beta p), sn = sigma(beta n); gradient inputs dw, sp, sn, c, outputs dp, dn, dc.
+ */
+export const SOFT_WEIGHT_KERNELS = {
+  forward: 'CsqSoftWeight',
+  gradient: 'CsqSoftWeightGrad',
+} as const;
+
+/** True when `softWeightTensor` takes the fused kernels on the active backend for this N. */
+export function hasFusedSoftWeight(bits: number): boolean {
+  if (bits % 4 !== 0) return false;
+  const b = tf.getBackend();
+  return (
+    tf.getKernel(SOFT_WEIGHT_KERNELS.forward, b) != null &&
+    tf.getKernel(SOFT_WEIGHT_KERNELS.gradient, b) != null
+  );
+}
+
+function fusedSoftWeight(p: tf.Tensor, n: tf.Tensor, c: tf.Tensor, beta: number): tf.Tensor {
+  const attrs = { beta } as unknown as tf.NamedAttrMap;
+  const op = tf.customGrad((pp, nn, cc, save) => {
+    const inputs = { p: pp as tf.Tensor, n: nn as tf.Tensor, c: cc as tf.Tensor };
+    const [w, sp, sn] = tf
+      .engine()
+      .runKernel(SOFT_WEIGHT_KERNELS.forward, inputs, attrs) as tf.Tensor[];
+    (save as tf.GradSaveFunc)([sp!, sn!, inputs.c]);
+    return {
+      value: w!,
+      gradFunc: (dw: tf.Tensor, saved: tf.Tensor[]) => {
+        const [s1, s2, sc] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        return tf
+          .engine()
+          .runKernel(
+            SOFT_WEIGHT_KERNELS.gradient,
+            { dw, sp: s1, sn: s2, c: sc },
+            attrs,
+          ) as tf.Tensor[];
+      },
+    };
+  });
+  return (op as (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.Tensor)(p, n, c);
 }
 
 /**

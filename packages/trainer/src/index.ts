@@ -35,7 +35,7 @@ export {
   toTensors,
 } from './batches.js';
 export { evaluateAccuracy } from './evaluate.js';
-export { SgdMomentum } from './optimizer.js';
+export { SGD_MOMENTUM_KERNEL, SgdMomentum } from './optimizer.js';
 export { defaultPreprocess, shuffledOrder } from './preprocess.js';
 export { type EpochPlan, learningRate, planEpoch } from './schedule.js';
 export { createTrainStep, type StepStats } from './step.js';

@@ -5,6 +5,17 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+/**
+ * Kernel that runs one momentum step in a single pass when registered for the active backend
+ * (@csq/backend-wasm-kernels registers it for wasm): inputs v, g, buf; attrs lr, momentum,
+ * weightDecay; outputs v', buf' (the same float32 operations, in the same order, as below).
+ */
+export const SGD_MOMENTUM_KERNEL = 'CsqSgdMomentum';
+
+function fused(): boolean {
+  return tf.getKernel(SGD_MOMENTUM_KERNEL, tf.getBackend()) != null;
+}
+
 /** Momentum SGD over a fixed list of variables. */
 export class SgdMomentum {
   private readonly buffers = new Map<tf.Variable, tf.Variable>();
@@ -25,6 +36,17 @@ export class SgdMomentum {
         if (!g) return;
         const d = this.weightDecay > 0 ? tf.add(g, tf.mul(v, this.weightDecay)) : g;
         let buf = this.buffers.get(v);
+        if (buf && this.momentum > 0 && fused()) {
+          // one pass on backends with csq's kernel (@csq/backend-wasm-kernels on wasm)
+          const [next, nextBuf] = tf.engine().runKernel(SGD_MOMENTUM_KERNEL, { v, g, buf }, {
+            lr,
+            momentum: this.momentum,
+            weightDecay: this.weightDecay,
+          } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+          buf.assign(nextBuf!);
+          v.assign(next!);
+          return;
+        }
         if (!buf) {
           buf = tf.variable(d, false);
           this.buffers.set(v, buf);

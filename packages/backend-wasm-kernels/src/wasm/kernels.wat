@@ -839,4 +839,179 @@
             (br $j_loop)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $r_loop))))
+
+  ;; ---------------------------------------------------------------------------------------
+  ;; CSQ soft weight (spec 1), fused. p, n [rows, bits] (bits a multiple of 4), c [bits]
+  ;; (c_i = s e_i gate_i, computed by the caller):
+  ;;   w[r] = sum_i c_i (sigma(beta p[r, i]) - sigma(beta n[r, i]))
+  ;; sigma(x) = 1 / (1 + exp(-x)), exp by range reduction (x = k ln2 + r) and the Cephes expf
+  ;; polynomial: relative error ~1e-7 over [-87, 88], the range it clamps to.
+  (func $sigmoid4 (param $x v128) (result v128)
+    (local $k v128) (local $r v128) (local $y v128)
+    (local.set $x
+      (f32x4.min
+        (f32x4.max (f32x4.neg (local.get $x)) (f32x4.splat (f32.const -87)))
+        (f32x4.splat (f32.const 88))))
+    (local.set $k (f32x4.nearest (f32x4.mul (local.get $x) (f32x4.splat (f32.const 1.44269504088896341)))))
+    (local.set $r
+      (f32x4.sub
+        (f32x4.sub (local.get $x) (f32x4.mul (local.get $k) (f32x4.splat (f32.const 0.693359375))))
+        (f32x4.mul (local.get $k) (f32x4.splat (f32.const -2.12194440e-4)))))
+    (local.set $y (f32x4.splat (f32.const 1.9875691500e-4)))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) (f32x4.splat (f32.const 1.3981999507e-3))))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) (f32x4.splat (f32.const 8.3334519073e-3))))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) (f32x4.splat (f32.const 4.1665795894e-2))))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) (f32x4.splat (f32.const 1.6666665459e-1))))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) (f32x4.splat (f32.const 5.0000001201e-1))))
+    (local.set $y
+      (f32x4.add
+        (f32x4.add
+          (f32x4.mul (local.get $y) (f32x4.mul (local.get $r) (local.get $r)))
+          (local.get $r))
+        (f32x4.splat (f32.const 1))))
+    ;; exp(x) = y 2^k, 2^k built in the exponent field (k in [-126, 127])
+    (local.set $y
+      (f32x4.mul (local.get $y)
+        (i32x4.shl
+          (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $k)) (i32x4.splat (i32.const 127)))
+          (i32.const 23))))
+    (f32x4.div (f32x4.splat (f32.const 1)) (f32x4.add (f32x4.splat (f32.const 1)) (local.get $y))))
+
+  (func (export "soft_weight")
+    (param $p i32) (param $n i32) (param $c i32) (param $w i32) (param $rows i32)
+    (param $bits i32) (param $beta f32) (param $spOut i32) (param $snOut i32)
+    (local $r i32) (local $o i32) (local $rowBytes i32) (local $bv v128) (local $acc v128)
+    (local $sp v128) (local $sn v128)
+    (local.set $bv (f32x4.splat (local.get $beta)))
+    (local.set $rowBytes (i32.shl (local.get $bits) (i32.const 2)))
+    (block $rows_done
+      (loop $rows_loop
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $acc (v128.const f32x4 0 0 0 0))
+        (local.set $o (i32.const 0))
+        (block $i_done
+          (loop $i_loop
+            (br_if $i_done (i32.ge_u (local.get $o) (local.get $rowBytes)))
+            (local.set $sp
+              (call $sigmoid4
+                (f32x4.mul (local.get $bv) (v128.load (i32.add (local.get $p) (local.get $o))))))
+            (local.set $sn
+              (call $sigmoid4
+                (f32x4.mul (local.get $bv) (v128.load (i32.add (local.get $n) (local.get $o))))))
+            (v128.store (i32.add (local.get $spOut) (local.get $o)) (local.get $sp))
+            (v128.store (i32.add (local.get $snOut) (local.get $o)) (local.get $sn))
+            (local.set $acc
+              (f32x4.add (local.get $acc)
+                (f32x4.mul
+                  (v128.load (i32.add (local.get $c) (local.get $o)))
+                  (f32x4.sub (local.get $sp) (local.get $sn)))))
+            (local.set $o (i32.add (local.get $o) (i32.const 16)))
+            (br $i_loop)))
+        (f32.store (local.get $w)
+          (f32.add
+            (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+            (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
+        (local.set $p (i32.add (local.get $p) (local.get $rowBytes)))
+        (local.set $n (i32.add (local.get $n) (local.get $rowBytes)))
+        (local.set $spOut (i32.add (local.get $spOut) (local.get $rowBytes)))
+        (local.set $snOut (i32.add (local.get $snOut) (local.get $rowBytes)))
+        (local.set $w (i32.add (local.get $w) (i32.const 4)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows_loop))))
+
+  ;; The forward also stores sp = sigma(beta p), sn = sigma(beta n) ([rows, bits]) for:
+  ;; its gradient, given dw [rows] and sp, sn (passed as $p, $n):
+  ;;   dp[r, i] =  dw[r] c_i beta sigma(beta p) (1 - sigma(beta p))
+  ;;   dn[r, i] = -dw[r] c_i beta sigma(beta n) (1 - sigma(beta n))
+  ;;   tot[i]  += sum_r dw[r] (sigma(beta p[r, i]) - sigma(beta n[r, i]))   (dc, float64)
+  ;; with float32 partials acc[bits] (zero on entry) flushed into tot every 64 rows.
+  (func (export "soft_weight_grad")
+    (param $p i32) (param $n i32) (param $c i32) (param $dw i32) (param $dp i32) (param $dn i32)
+    (param $rows i32) (param $bits i32) (param $beta f32) (param $acc i32) (param $tot i32)
+    (local $r i32) (local $o i32) (local $rowBytes i32) (local $bv v128) (local $g v128)
+    (local $sp v128) (local $sn v128) (local $gc v128) (local $one v128)
+    (local.set $bv (f32x4.splat (local.get $beta)))
+    (local.set $one (f32x4.splat (f32.const 1)))
+    (local.set $rowBytes (i32.shl (local.get $bits) (i32.const 2)))
+    (block $rows_done
+      (loop $rows_loop
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $g (v128.load32_splat (local.get $dw)))
+        (local.set $o (i32.const 0))
+        (block $i_done
+          (loop $i_loop
+            (br_if $i_done (i32.ge_u (local.get $o) (local.get $rowBytes)))
+            (local.set $sp (v128.load (i32.add (local.get $p) (local.get $o))))
+            (local.set $sn (v128.load (i32.add (local.get $n) (local.get $o))))
+            (local.set $gc
+              (f32x4.mul (local.get $g)
+                (f32x4.mul (local.get $bv) (v128.load (i32.add (local.get $c) (local.get $o))))))
+            (v128.store (i32.add (local.get $dp) (local.get $o))
+              (f32x4.mul (local.get $gc)
+                (f32x4.mul (local.get $sp) (f32x4.sub (local.get $one) (local.get $sp)))))
+            (v128.store (i32.add (local.get $dn) (local.get $o))
+              (f32x4.neg
+                (f32x4.mul (local.get $gc)
+                  (f32x4.mul (local.get $sn) (f32x4.sub (local.get $one) (local.get $sn))))))
+            (v128.store (i32.add (local.get $acc) (local.get $o))
+              (f32x4.add
+                (v128.load (i32.add (local.get $acc) (local.get $o)))
+                (f32x4.mul (local.get $g) (f32x4.sub (local.get $sp) (local.get $sn)))))
+            (local.set $o (i32.add (local.get $o) (i32.const 16)))
+            (br $i_loop)))
+        (local.set $p (i32.add (local.get $p) (local.get $rowBytes)))
+        (local.set $n (i32.add (local.get $n) (local.get $rowBytes)))
+        (local.set $dp (i32.add (local.get $dp) (local.get $rowBytes)))
+        (local.set $dn (i32.add (local.get $dn) (local.get $rowBytes)))
+        (local.set $dw (i32.add (local.get $dw) (i32.const 4)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (if (i32.eqz (i32.and (local.get $r) (i32.const 63)))
+          (then (call $flush (local.get $acc) (local.get $tot) (local.get $bits))))
+        (br $rows_loop)))
+    (call $flush (local.get $acc) (local.get $tot) (local.get $bits)))
+
+  ;; ---------------------------------------------------------------------------------------
+  ;; SGD with momentum and weight decay (PyTorch's order, as @csq/trainer's SgdMomentum), one
+  ;; pass for i < n:  d = g + v wd;  b' = b mu + d;  v' = v - b' lr
+  (func (export "sgd_momentum")
+    (param $v i32) (param $g i32) (param $b i32) (param $vOut i32) (param $bOut i32) (param $n i32)
+    (param $lr f32) (param $mu f32) (param $wd f32)
+    (local $i i32) (local $n4 i32) (local $o i32) (local $vv v128) (local $bv v128)
+    (local $lrv v128) (local $muv v128) (local $wdv v128) (local $vs f32) (local $bs f32)
+    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    (local.set $lrv (f32x4.splat (local.get $lr)))
+    (local.set $muv (f32x4.splat (local.get $mu)))
+    (local.set $wdv (f32x4.splat (local.get $wd)))
+    (block $v_done
+      (loop $v_loop
+        (br_if $v_done (i32.ge_u (local.get $i) (local.get $n4)))
+        (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $vv (v128.load (i32.add (local.get $v) (local.get $o))))
+        (local.set $bv
+          (f32x4.add
+            (f32x4.mul (v128.load (i32.add (local.get $b) (local.get $o))) (local.get $muv))
+            (f32x4.add
+              (v128.load (i32.add (local.get $g) (local.get $o)))
+              (f32x4.mul (local.get $vv) (local.get $wdv)))))
+        (v128.store (i32.add (local.get $bOut) (local.get $o)) (local.get $bv))
+        (v128.store (i32.add (local.get $vOut) (local.get $o))
+          (f32x4.sub (local.get $vv) (f32x4.mul (local.get $bv) (local.get $lrv))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $v_loop)))
+    (block $s_done
+      (loop $s_loop
+        (br_if $s_done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $vs (f32.load (i32.add (local.get $v) (local.get $o))))
+        (local.set $bs
+          (f32.add
+            (f32.mul (f32.load (i32.add (local.get $b) (local.get $o))) (local.get $mu))
+            (f32.add
+              (f32.load (i32.add (local.get $g) (local.get $o)))
+              (f32.mul (local.get $vs) (local.get $wd)))))
+        (f32.store (i32.add (local.get $bOut) (local.get $o)) (local.get $bs))
+        (f32.store (i32.add (local.get $vOut) (local.get $o))
+          (f32.sub (local.get $vs) (f32.mul (local.get $bs) (local.get $lr))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $s_loop))))
 )

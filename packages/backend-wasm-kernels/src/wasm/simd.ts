@@ -36,6 +36,17 @@ export interface SimdExports {
   ): void;
   broadcast_rows(src: number, dst: number, rows: number, ch: number): void;
   mul_scaled(a: number, b: number, out: number, n: number, s: number): void;
+  sgd_momentum(
+    v: number,
+    g: number,
+    b: number,
+    vOut: number,
+    bOut: number,
+    n: number,
+    lr: number,
+    mu: number,
+    wd: number,
+  ): void;
   max_pool_grad(x: number, dy: number, dx: number, n: number, ch: number, geo: number): void;
   max_pool_grad_2x2(
     x: number,
@@ -59,6 +70,31 @@ export interface SimdExports {
     co1: number,
   ): void;
   phase_scatter(src: number, dst: number, geo: number): void;
+  soft_weight(
+    p: number,
+    n: number,
+    c: number,
+    w: number,
+    rows: number,
+    bits: number,
+    beta: number,
+    spOut: number,
+    snOut: number,
+  ): void;
+  /** The gradient from the forward's sp = sigma(beta p), sn = sigma(beta n). */
+  soft_weight_grad(
+    sp: number,
+    sn: number,
+    c: number,
+    dw: number,
+    dp: number,
+    dn: number,
+    rows: number,
+    bits: number,
+    beta: number,
+    acc: number,
+    tot: number,
+  ): void;
   bn_sums(
     x: number,
     dy: number,
